@@ -1,0 +1,60 @@
+"""MRC Outreach: SMS and voice-menu outreach for Migrant Resource Centres."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+
+from outreach.config import load_settings
+from outreach.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The app factory: settings, extensions, blueprints and commands, each a named step."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_settings(app.instance_path, config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions created once in `extensions.py`."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Foreign keys on, WAL so the worker and the web app can share the file."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    """The web UI, the API and the webhooks."""
+    from outreach.web import register_blueprints as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """`outreach …` commands, also available as `flask --app wsgi …`."""
+    from outreach.cli import register_cli
+
+    register_cli(app)

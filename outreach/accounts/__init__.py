@@ -1,0 +1,1 @@
+"""Staff accounts: users, roles, passwords and API tokens."""

@@ -1,0 +1,56 @@
+"""Settings from the environment (and `.env` when present), with offline-first defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROVIDERS = ("simulator", "twilio")
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The SECRET_KEY setting, or one generated once and kept in the instance folder."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
+    """Read every setting DESIGN.md names; `overrides` (tests, tools) win over the environment."""
+    load_dotenv(override=False)
+    overrides = dict(overrides or {})
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **{k: v for k, v in overrides.items() if isinstance(v, str)}}
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'outreach.db'}"
+    provider = env.get("OUTREACH_PROVIDER", "simulator").strip().lower()
+    if provider not in PROVIDERS:
+        raise RuntimeError(
+            f"OUTREACH_PROVIDER must be one of {', '.join(PROVIDERS)}, not {provider!r}"
+        )
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance),
+        "OUTREACH_PROVIDER": provider,
+        "TWILIO_ACCOUNT_SID": env.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": env.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM_NUMBER": env.get("TWILIO_FROM_NUMBER"),
+        "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL"),
+        "UPLOAD_FOLDER": str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    settings.update(overrides)
+    return settings

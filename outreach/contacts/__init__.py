@@ -1,0 +1,1 @@
+"""Contacts: phone numbers, consent, lists and imports."""

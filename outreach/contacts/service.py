@@ -1,0 +1,137 @@
+"""Finding contacts and changing their consent, always within the user's regions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from outreach.access import Scope
+from outreach.audit import record_audit
+from outreach.contacts.consent import apply_consent
+from outreach.contacts.phones import InvalidPhone, normalise_phone
+from outreach.errors import NotFound, ValidationFailed
+from outreach.models import (
+    ConsentAction,
+    ConsentChannel,
+    ConsentEvent,
+    ConsentState,
+    Contact,
+    Region,
+    list_members,
+)
+from outreach.pagination import Page, paginate
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    """What a contact search may narrow by; all optional."""
+
+    region_code: str | None = None
+    consent: str | None = None
+    list_id: int | None = None
+    phone: str | None = None
+    text: str | None = None
+
+
+def search_contacts(
+    session: Session, scope: Scope, filters: ContactFilters, page: int = 1, per_page: int = 50
+) -> Page:
+    """One page of the contacts the user may see, newest first."""
+    stmt = scope.apply(select(Contact), Contact.region_id).order_by(Contact.id.desc())
+    stmt = _narrow(session, stmt, filters)
+    return paginate(session, stmt, page, per_page)
+
+
+def _narrow(session: Session, stmt, filters: ContactFilters):
+    if filters.region_code:
+        stmt = stmt.join(Region, Region.id == Contact.region_id).where(
+            Region.code == filters.region_code
+        )
+    if filters.consent:
+        if filters.consent not in set(ConsentState):
+            raise ValidationFailed("consent must be opted_in or opted_out", {"field": "consent"})
+        stmt = stmt.where(Contact.consent == filters.consent)
+    if filters.list_id is not None:
+        stmt = stmt.where(
+            Contact.id.in_(
+                select(list_members.c.contact_id).where(list_members.c.list_id == filters.list_id)
+            )
+        )
+    if filters.phone:
+        stmt = stmt.where(Contact.phone == _phone_for_search(filters.phone))
+    if filters.text:
+        stmt = _match_text(stmt, filters.text.strip())
+    return stmt
+
+
+def _phone_for_search(raw: str) -> str:
+    """A searched number in E.164; international format is required to be unambiguous."""
+    raw = raw.strip()
+    if not raw.startswith("+"):
+        raw = "+" + raw.lstrip("0")
+    try:
+        return normalise_phone(raw, "ZZ")
+    except InvalidPhone:
+        return raw
+
+
+def _match_text(stmt, text: str):
+    """Search by name (any part, any case) or by the digits of the number."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    conditions = [Contact.name.ilike(f"%{text}%")]
+    if len(digits) >= 4:
+        conditions.append(Contact.phone.contains(digits))
+    return stmt.where(or_(*conditions))
+
+
+def get_contact(session: Session, scope: Scope, contact_id: int) -> Contact:
+    """One contact the user may see; NotFound otherwise (outside the scope included)."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or not scope.allows(contact.region_id):
+        raise NotFound("contact not found")
+    return contact
+
+
+def view_contact(session: Session, scope: Scope, contact_id: int, channel: str) -> Contact:
+    """A contact's page or record, with the view written to the audit log."""
+    contact = get_contact(session, scope, contact_id)
+    record_audit(session, scope.user_id, "contact.view", "contact", contact.id, channel=channel)
+    return contact
+
+
+def consent_history(session: Session, contact: Contact) -> list[ConsentEvent]:
+    """A contact's consent events, newest first."""
+    stmt = (
+        select(ConsentEvent)
+        .where(ConsentEvent.contact_id == contact.id)
+        .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def change_consent(
+    session: Session,
+    scope: Scope,
+    contact_id: int,
+    action: ConsentAction,
+    channel: ConsentChannel,
+    source: str,
+) -> Contact:
+    """Staff record an opt-out or an explicit opt-in (with its source) for a contact."""
+    contact = get_contact(session, scope, contact_id)
+    event = apply_consent(
+        session, contact, action, channel, source, user_id=scope.user_id, explicit=True
+    )
+    session.flush()
+    record_audit(
+        session,
+        scope.user_id,
+        f"consent.{action.value}",
+        "contact",
+        contact.id,
+        channel=channel.value,
+        consent_event_id=event.id,
+    )
+    return contact

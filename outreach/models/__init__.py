@@ -1,0 +1,64 @@
+"""The domain model: one module per aggregate, all imported here so metadata is complete."""
+
+from outreach.models.audit import AuditEvent
+from outreach.models.base import Base, UTCDateTime, utcnow
+from outreach.models.call import Call, CallStatus
+from outreach.models.callback import CallbackRequest, CallbackStatus
+from outreach.models.campaign import (
+    Campaign,
+    CampaignRun,
+    CampaignStatus,
+    Channel,
+    Recurrence,
+    RunStatus,
+)
+from outreach.models.contact import (
+    ConsentAction,
+    ConsentChannel,
+    ConsentEvent,
+    ConsentState,
+    Contact,
+    ContactList,
+    list_members,
+)
+from outreach.models.imports import ImportJob, ImportStatus
+from outreach.models.message import Direction, Message, MessageStatus
+from outreach.models.region import Region
+from outreach.models.response import Response, ResponseKind
+from outreach.models.user import ApiToken, Role, User, user_regions
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Call",
+    "CallStatus",
+    "CallbackRequest",
+    "CallbackStatus",
+    "Campaign",
+    "CampaignRun",
+    "CampaignStatus",
+    "Channel",
+    "ConsentAction",
+    "ConsentChannel",
+    "ConsentEvent",
+    "ConsentState",
+    "Contact",
+    "ContactList",
+    "Direction",
+    "ImportJob",
+    "ImportStatus",
+    "Message",
+    "MessageStatus",
+    "Recurrence",
+    "Region",
+    "Response",
+    "ResponseKind",
+    "Role",
+    "RunStatus",
+    "UTCDateTime",
+    "User",
+    "list_members",
+    "user_regions",
+    "utcnow",
+]

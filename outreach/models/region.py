@@ -1,0 +1,44 @@
+"""Region: one Migrant Resource Centre and the people it reaches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outreach.models.base import Base, UTCDateTime, utcnow
+
+
+class Region(Base):
+    """An MRC: code, country, time zone, languages, sender number, window and counsellor hours.
+
+    `languages` is an ordered list of language codes; the first is the region's default.
+    `counsellor_hours` is `{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}` in local time
+    (Monday is 0). The default sending window is in each recipient's local time, kept as
+    minutes after midnight: start inclusive, end exclusive, 1440 meaning "24:00".
+    """
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    window_start: Mapped[int] = mapped_column(Integer, default=9 * 60)
+    window_end: Mapped[int] = mapped_column(Integer, default=20 * 60)
+    counsellor_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    sender_number: Mapped[str | None] = mapped_column(String(32))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def default_language(self) -> str:
+        """The language new contacts get when none is given."""
+        return self.languages[0] if self.languages else "en"
+
+    def __repr__(self) -> str:
+        return f"<Region {self.code}>"

@@ -1,0 +1,26 @@
+"""The web layer: blueprints for the UI, the JSON API and the provider's webhooks."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from outreach.extensions import db, login_manager
+from outreach.models import User
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every blueprint and the user loader."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.user_loader(_load_user)
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
+
+
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def _blueprints() -> list:
+    return []

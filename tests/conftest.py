@@ -1,0 +1,186 @@
+"""Fixtures: an app on SQLite or PostgreSQL (TEST_DATABASE_URL), clients, and factories."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import flask_migrate
+import pytest
+from sqlalchemy import delete, insert, select, text
+
+from outreach import create_app
+from outreach.access import Scope
+from outreach.accounts.service import create_token, create_user
+from outreach.contacts.upsert import ConsentStamp, ContactRow, upsert_contacts
+from outreach.extensions import db
+from outreach.models import Base, ConsentChannel, Contact, Region
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """TEST_DATABASE_URL (PostgreSQL in CI), else a SQLite file for this run."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _settings(database_url: str, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "OUTREACH_PROVIDER": "simulator",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "test-auth-token",
+        "PUBLIC_BASE_URL": "http://localhost",
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "RATELIMIT_ENABLED": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def seeded_regions(database_url, tmp_path_factory) -> list[dict]:
+    """Bring the test database to head with the real migrations; keep the seeded regions."""
+    app = create_app(_settings(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        _drop_everything()
+        flask_migrate.upgrade()
+        rows = [dict(r._mapping) for r in db.session.execute(select(Region.__table__))]
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def _drop_everything() -> None:
+    Base.metadata.drop_all(db.engine)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def app(database_url, seeded_regions, tmp_path):
+    """An app bound to the test database, emptied back to the seeded regions afterwards."""
+    app = create_app(_settings(database_url, tmp_path))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _reset(seeded_regions)
+        db.engine.dispose()
+
+
+def _reset(seeded_regions: list[dict]) -> None:
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(delete(table))
+        conn.execute(insert(Region.__table__), seeded_regions)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def region(app):
+    """A region by code: `region("pk-isb")`."""
+
+    def get(code: str) -> Region:
+        return db.session.execute(select(Region).where(Region.code == code)).scalar_one()
+
+    return get
+
+
+_emails = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app):
+    """A committed user: `make_user("coordinator", ["pk-isb"])`."""
+
+    def make(role: str = "coordinator", regions=("pk-isb",), email: str | None = None):
+        email = email or f"{role}{next(_emails)}@mrc.test"
+        user = create_user(db.session, email, role, list(regions), PASSWORD)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in through the real login form."""
+
+    def do(user) -> None:
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+    return do
+
+
+@pytest.fixture
+def api(app, make_user):
+    """A JSON API client for a user: `api(user).get("/api/v1/regions")`."""
+
+    class Api:
+        def __init__(self, user):
+            token = create_token(db.session, user.email)
+            db.session.commit()
+            self.client = app.test_client()
+            self.headers = {"Authorization": f"Bearer {token}"}
+
+        def get(self, path, **kw):
+            return self.client.get(path, headers=self.headers, **kw)
+
+        def post(self, path, json=None, **kw):
+            return self.client.post(path, json=json, headers=self.headers, **kw)
+
+        def put(self, path, json=None, **kw):
+            return self.client.put(path, json=json, headers=self.headers, **kw)
+
+        def patch(self, path, json=None, **kw):
+            return self.client.patch(path, json=json, headers=self.headers, **kw)
+
+        def delete(self, path, **kw):
+            return self.client.delete(path, headers=self.headers, **kw)
+
+    return Api
+
+
+_numbers = itertools.count(1000001)
+
+
+@pytest.fixture
+def make_contact(app, region):
+    """A committed, opted-in contact: `make_contact(region_code="kg-osh", language="ky")`."""
+
+    def make(
+        region_code: str = "pk-isb",
+        phone: str | None = None,
+        language: str | None = None,
+        name: str | None = None,
+        lists: tuple[str, ...] = (),
+    ) -> Contact:
+        phone = phone or f"+92300{next(_numbers)}"
+        row = ContactRow(key=0, phone=phone, language=language, name=name, list_names=lists)
+        stamp = ConsentStamp(channel=ConsentChannel.WEB, source="test fixture")
+        [outcome] = upsert_contacts(
+            db.session, Scope.everything(), region(region_code), [row], stamp
+        )
+        db.session.commit()
+        return db.session.get(Contact, outcome.contact_id)
+
+    return make
