@@ -6,6 +6,7 @@ from flask import Flask
 
 from outreach.extensions import db, login_manager
 from outreach.models import User
+from outreach.web.errors import register_error_handlers
 
 
 def register_blueprints(app: Flask) -> None:
@@ -13,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.user_loader(_load_user)
+    register_error_handlers(app)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
 
@@ -23,4 +25,5 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _blueprints() -> list:
+    """Each blueprint module of the web layer; add new ones here."""
     return []

@@ -1,0 +1,38 @@
+"""Error pages for people and the error shape for the API: bad input is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from outreach.errors import ServiceError
+from outreach.extensions import db
+
+API_PREFIX = "/api/"
+
+
+def error_body(code: str, message: str, details: object = None) -> dict:
+    """The API's error shape: `{"error": {"code", "message", "details"}}`."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _respond(status: int, code: str, message: str, details: object = None):
+    if request.path.startswith(API_PREFIX):
+        return jsonify(error_body(code, message, details)), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def _service_error(exc: ServiceError):
+    db.session.rollback()
+    return _respond(exc.status, exc.code, exc.message, exc.details)
+
+
+def _http_error(exc: HTTPException):
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return _respond(exc.code or 500, code, exc.description or exc.name)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Service errors and HTTP errors as pages, or as JSON under /api/."""
+    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(HTTPException, _http_error)
