@@ -22,6 +22,16 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def _database_url(value: str | None, instance: Path) -> str:
+    """The SQLAlchemy URL; a plain `postgresql://` URL is given the psycopg 3 driver."""
+    if not value:
+        return f"sqlite:///{instance / 'outreach.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
 def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     """Read every setting DESIGN.md names; `overrides` (tests, tools) win over the environment."""
     load_dotenv(override=False)
@@ -29,7 +39,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     instance = Path(instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **{k: v for k, v in overrides.items() if isinstance(v, str)}}
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'outreach.db'}"
+    database_url = _database_url(env.get("DATABASE_URL"), instance)
     provider = env.get("OUTREACH_PROVIDER", "simulator").strip().lower()
     if provider not in PROVIDERS:
         raise RuntimeError(
