@@ -255,7 +255,7 @@ def upgrade():
     sa.Column('to_phone', sa.String(length=20), nullable=False),
     sa.Column('from_phone', sa.String(length=64), nullable=True),
     sa.Column('language', sa.String(length=16), nullable=True),
-    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=True),
     sa.Column('segments', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('provider_sid', sa.String(length=64), nullable=True),

@@ -44,7 +44,11 @@ PENDING_STATUSES = ("queued", "held")
 
 
 class Message(Base):
-    """One SMS, written before it is sent; `(run_id, contact_id)` is unique for outbound."""
+    """One SMS, written before it is sent; `(run_id, contact_id)` is unique for outbound.
+
+    A campaign message is rendered (language, name) when it is sent, so fan-out stays set-based;
+    `body` then keeps exactly what was sent.
+    """
 
     __tablename__ = "messages"
     __table_args__ = (
@@ -68,7 +72,7 @@ class Message(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     from_phone: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[Optional[str]] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     status: Mapped[MessageStatus] = mapped_column(String(16), default=MessageStatus.QUEUED)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
