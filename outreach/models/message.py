@@ -72,7 +72,7 @@ class Message(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     from_phone: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
-    body: Mapped[Optional[str]] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     status: Mapped[MessageStatus] = mapped_column(String(16), default=MessageStatus.QUEUED)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
