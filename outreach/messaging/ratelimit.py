@@ -1,0 +1,45 @@
+"""A per-sender limit on how many sends may start in any one-second window, bursts included."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+
+class SlidingWindowLimiter:
+    """At most `rate` starts per key in any window of one second (a sliding log, not a bucket).
+
+    A token bucket would allow a burst of `rate` at the end of one second and another at the
+    start of the next; the provider counts per rolling second, so this limiter does too.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._starts: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def try_acquire(self, key: str, rate: float) -> float:
+        """Take a slot now and return 0, or return how many seconds to wait before trying again."""
+        limit = max(1, int(rate))
+        with self._lock:
+            now = self._clock()
+            starts = self._starts[key]
+            while starts and starts[0] <= now - 1.0:
+                starts.popleft()
+            if len(starts) < limit:
+                starts.append(now)
+                return 0.0
+            return starts[0] + 1.0 - now
+
+    def acquire(self, key: str, rate: float, stop: threading.Event | None = None) -> bool:
+        """Wait for a slot; False when `stop` was set while waiting."""
+        while True:
+            wait = self.try_acquire(key, rate)
+            if wait <= 0:
+                return True
+            if stop is not None and stop.wait(wait):
+                return False
+            if stop is None:
+                time.sleep(wait)
