@@ -23,9 +23,11 @@ from outreach.models.contact import (
 )
 from outreach.models.imports import ImportJob, ImportStatus
 from outreach.models.message import Direction, Message, MessageStatus
+from outreach.models.pricing import SegmentPrice
 from outreach.models.region import Region
 from outreach.models.response import Response, ResponseKind
 from outreach.models.user import ApiToken, Role, User, user_regions
+from outreach.models.worker import WorkerHeartbeat
 
 __all__ = [
     "ApiToken",
@@ -53,7 +55,7 @@ __all__ = [
     "Recurrence",
     "Region",
     "Response",
-    "ResponseKind",
+    "ResponseKind", "SegmentPrice", "WorkerHeartbeat",
     "Role",
     "RunStatus",
     "UTCDateTime",

@@ -1,0 +1,101 @@
+"""The one small interface every provider speaks, its errors, and the registry that picks one.
+
+Nothing outside `outreach.messaging` imports a provider's SDK: the dispatcher sees only this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OutboundSms:
+    to: str
+    body: str
+    sender: str | None
+    messaging_service_sid: str | None
+    status_callback: str | None
+
+
+@dataclass(frozen=True)
+class OutboundCall:
+    to: str
+    sender: str | None
+    url: str
+    status_callback: str | None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the provider said when it accepted a message or call."""
+
+    sid: str
+    status: str
+
+
+class ProviderError(Exception):
+    """A send the provider refused or that did not complete.
+
+    `transient` errors (429, 5xx, timeouts) are retried with backoff; others are final and keep
+    the provider's `code` (21610: the recipient unsubscribed). `maybe_sent` marks a request that
+    may have reached the provider (a read timeout): before it is retried, the provider is asked
+    whether the message went out, so it is never sent twice.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        transient: bool = False,
+        retry_after: float | None = None,
+        maybe_sent: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.transient = transient
+        self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
+
+
+class Provider(Protocol):
+    """Sends SMS and starts calls; one instance is shared by the dispatcher's threads."""
+
+    name: str
+
+    def send_sms(self, sms: OutboundSms) -> Receipt:
+        """Hand one SMS to the provider; raise ProviderError when it is not accepted."""
+
+    def start_call(self, call: OutboundCall) -> Receipt:
+        """Start one outbound call; raise ProviderError when it is not accepted."""
+
+    def find_sms(self, to: str, body: str, since: datetime) -> Receipt | None:
+        """The message to `to` with `body` accepted since `since`, if the provider has one."""
+
+
+def webhook_auth_token(config: dict) -> str:
+    """The key webhooks are signed with: Twilio's auth token, or the simulator's own secret."""
+    token = config.get("TWILIO_AUTH_TOKEN")
+    if token:
+        return token
+    secret = str(config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"outreach-simulator", hashlib.sha256).hexdigest()
+
+
+def build_provider(config: dict, deliver=None) -> Provider:
+    """The provider named by OUTREACH_PROVIDER; `deliver` posts signed callbacks to the app."""
+    name = config["OUTREACH_PROVIDER"]
+    if name == "twilio":
+        from outreach.messaging.twilio_provider import TwilioProvider
+
+        return TwilioProvider.from_config(config)
+    from outreach.messaging.simulator import SimulatorProvider
+
+    return SimulatorProvider(config, deliver=deliver)
