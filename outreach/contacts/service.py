@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
@@ -39,9 +39,13 @@ def search_contacts(
     session: Session, scope: Scope, filters: ContactFilters, page: int = 1, per_page: int = 50
 ) -> Page:
     """One page of the contacts the user may see, newest first."""
-    stmt = scope.apply(select(Contact), Contact.region_id).order_by(Contact.id.desc())
-    stmt = _narrow(session, stmt, filters)
+    stmt = contacts_query(session, scope, filters).order_by(Contact.id.desc())
     return paginate(session, stmt, page, per_page)
+
+
+def contacts_query(session: Session, scope: Scope, filters: ContactFilters) -> Select:
+    """The unordered statement for the contacts a search finds within the scope."""
+    return _narrow(session, scope.apply(select(Contact), Contact.region_id), filters)
 
 
 def _narrow(session: Session, stmt, filters: ContactFilters):
@@ -79,7 +83,8 @@ def _phone_for_search(raw: str) -> str:
 
 def _match_text(stmt, text: str):
     """Search by name (any part, any case) or by the digits of the number."""
-    digits = "".join(ch for ch in text if ch.isdigit())
+    # Leading zeros are a trunk or international prefix (0300…, 0092…), not part of the E.164 form.
+    digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
     conditions = [Contact.name.ilike(f"%{text}%")]
     if len(digits) >= 4:
         conditions.append(Contact.phone.contains(digits))

@@ -26,4 +26,13 @@ def _load_user(user_id: str) -> User | None:
 
 def _blueprints() -> list:
     """Each blueprint module of the web layer; add new ones here."""
-    return []
+    from outreach.web import auth, contacts, dashboard, layout, lists, regions
+
+    return [
+        layout.bp,
+        auth.bp,
+        dashboard.bp,
+        regions.bp,
+        contacts.bp,
+        lists.bp,
+    ]
