@@ -1,0 +1,288 @@
+"""The dispatcher: claims due messages, checks consent and the window again, sends concurrently.
+
+Provider calls take 100–500 ms, so messages are sent from a pool of threads; the per-sender
+limiter lets at most `rate` sends start in any one second. Each message is marked `sending` and
+committed before its request goes out, so after a crash only those requests in flight can be in
+doubt (`interrupted`); everything merely claimed goes back to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.contacts.consent import apply_consent
+from outreach.messaging import outbox
+from outreach.messaging.compose import (
+    Prepared,
+    campaign_window,
+    region_zone,
+    render_for,
+    sender_for,
+    status_callback_url,
+)
+from outreach.messaging.provider import OutboundSms, Provider, ProviderError
+from outreach.messaging.ratelimit import SlidingWindowLimiter
+from outreach.messaging.window import is_open, next_opening, recipient_zones
+from outreach.models import (
+    Campaign,
+    ConsentAction,
+    ConsentChannel,
+    ConsentState,
+    Contact,
+    Message,
+    MessageStatus,
+    Region,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+UNSUBSCRIBED = "21610"
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    concurrency: int = 32
+    batch_size: int = 200
+    poll_seconds: float = 0.5
+    heartbeat_seconds: float = 5.0
+    worker_timeout: timedelta = timedelta(seconds=30)
+
+
+class Dispatcher:
+    """Drains the outbox through a provider; several may run against one PostgreSQL database."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        provider: Provider,
+        config: dict,
+        settings: DispatchSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        limiter: SlidingWindowLimiter | None = None,
+    ) -> None:
+        self.sessions = session_factory
+        self.provider = provider
+        self.config = config
+        self.settings = settings or DispatchSettings()
+        self.clock = clock
+        self.limiter = limiter or SlidingWindowLimiter()
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stop_event = threading.Event()
+        self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="send")
+        self._pending = threading.BoundedSemaphore(self.settings.concurrency * 2)
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Dispatch until `stop_event` is set."""
+        last_beat = None
+        while not self.stop_event.is_set():
+            now = self.clock()
+            if (
+                last_beat is None
+                or (now - last_beat).total_seconds() >= self.settings.heartbeat_seconds
+            ):
+                self.heartbeat()
+                last_beat = now
+            if self.dispatch_once() == 0:
+                self.stop_event.wait(self.settings.poll_seconds)
+        self._pool.shutdown(wait=True)
+
+    def heartbeat(self) -> None:
+        """Say this worker is alive, and recover what gone workers left behind."""
+        with self.sessions() as session:
+            now = self.clock()
+            outbox.beat(session, self.worker_id, socket.gethostname(), os.getpid(), now)
+            released, interrupted = outbox.recover_from_gone_workers(
+                session, now, self.settings.worker_timeout
+            )
+            session.commit()
+        if released or interrupted:
+            log.warning("recovered %d claimed and %d interrupted messages", released, interrupted)
+
+    def dispatch_once(self) -> int:
+        """Claim what the pool has room for, prepare it, and hand it to the senders."""
+        room = self._room()
+        if room == 0:
+            return 0
+        with self.sessions() as session:
+            now = self.clock()
+            ids = outbox.claim_batch(session, self.worker_id, now, room)
+            session.commit()
+            if not ids:
+                return 0
+            ready = self._prepare(session, ids, now)
+            session.commit()
+        for prepared in ready:
+            self._pending.acquire()
+            self._pool.submit(self._send_and_release, prepared)
+        return len(ids)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every submitted send has finished (for tests and shutdown)."""
+        for _ in range(self.settings.concurrency * 2):
+            self._pending.acquire(timeout=timeout)
+        for _ in range(self.settings.concurrency * 2):
+            self._pending.release()
+
+    def close(self) -> None:
+        self.stop_event.set()
+        self._pool.shutdown(wait=True)
+
+    def _room(self) -> int:
+        free = 0
+        while free < self.settings.batch_size and self._pending.acquire(blocking=False):
+            free += 1
+        for _ in range(free):
+            self._pending.release()
+        return free
+
+    # -- preparing: consent and window, checked again at send time ----------------------------
+
+    def _prepare(self, session: Session, ids: list[int], now: datetime) -> list[Prepared]:
+        rows = session.execute(
+            select(Message, Contact, Region, Campaign)
+            .outerjoin(Contact, Contact.id == Message.contact_id)
+            .join(Region, Region.id == Message.region_id)
+            .outerjoin(Campaign, Campaign.id == Message.campaign_id)
+            .where(Message.id.in_(ids))
+        ).all()
+        ready = []
+        for message, contact, region, campaign in rows:
+            prepared = self._prepare_one(message, contact, region, campaign, now)
+            if prepared is not None:
+                ready.append(prepared)
+        return ready
+
+    def _prepare_one(self, message, contact, region, campaign, now) -> Prepared | None:
+        if contact is not None and contact.consent != ConsentState.OPTED_IN:
+            outbox.fail(message, "opted_out", "the recipient opted out before it was sent", now)
+            return None
+        if campaign is not None:
+            window = campaign_window(campaign, region)
+            zones = recipient_zones(message.to_phone, region.timezone)
+            if not is_open(window, now, zones):
+                outbox.hold(message, next_opening(window, now, zones, region_zone(region)), now)
+                return None
+            message.language, body = render_for(message, contact, region, campaign)
+        else:
+            body = message.body or ""
+        sender, service_sid = sender_for(region, self.config)
+        message.from_phone = sender or service_sid
+        return Prepared(
+            message_id=message.id,
+            to=message.to_phone,
+            body=body,
+            sender=sender,
+            messaging_service_sid=service_sid,
+            rate=campaign.rate_per_second if campaign is not None else 1.0,
+            status_callback=status_callback_url(self.config, message.id),
+        )
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _send_and_release(self, prepared: Prepared) -> None:
+        try:
+            self.send(prepared)
+        except Exception:  # a bug must not kill the pool; the claim is recovered later
+            log.exception("sending message %s failed unexpectedly", prepared.message_id)
+        finally:
+            self._pending.release()
+
+    def send(self, prepared: Prepared) -> None:
+        """Take a rate slot, mark the message sending (committed), call the provider, record."""
+        if not self.limiter.acquire(prepared.sender_key, prepared.rate, self.stop_event):
+            self._release(prepared.message_id)
+            return
+        started = self.clock()
+        with self.sessions() as session:
+            if not outbox.mark_sending(
+                session, prepared.message_id, self.worker_id, prepared.body, started
+            ):
+                session.rollback()
+                self._release(prepared.message_id)
+                return
+            session.commit()
+        sms = OutboundSms(
+            to=prepared.to,
+            body=prepared.body,
+            sender=prepared.sender,
+            messaging_service_sid=prepared.messaging_service_sid,
+            status_callback=prepared.status_callback,
+        )
+        try:
+            receipt = self.provider.send_sms(sms)
+        except ProviderError as error:
+            self._record_error(prepared, error, started)
+        else:
+            self._record_sent(prepared.message_id, receipt.sid)
+
+    def _release(self, message_id: int) -> None:
+        with self.sessions() as session:
+            outbox.release(session, message_id, self.worker_id, self.clock())
+            session.commit()
+
+    def _record_sent(self, message_id: int, sid: str) -> None:
+        with self.sessions() as session:
+            message = session.get(Message, message_id, with_for_update=True)
+            message.provider_sid = message.provider_sid or sid
+            outbox.advance_status(message, MessageStatus.SENT, self.clock())
+            session.commit()
+
+    def _record_error(self, prepared: Prepared, error: ProviderError, started: datetime) -> None:
+        if error.maybe_sent:
+            known, sid = self._find_sent(prepared, started)
+            if sid is not None:
+                self._record_sent(prepared.message_id, sid)
+                return
+            if not known:
+                self._record_interrupted(prepared.message_id, error)
+                return
+        with self.sessions() as session:
+            message = session.get(Message, prepared.message_id, with_for_update=True)
+            now = self.clock()
+            if error.transient and message.attempts < outbox.MAX_ATTEMPTS:
+                retry_at = now + outbox.backoff(message.attempts, error.retry_after)
+                outbox.requeue(message, retry_at, error.code, error.message, now)
+            else:
+                outbox.fail(message, error.code, error.message, now)
+                if error.code == UNSUBSCRIBED:
+                    self._opt_out(session, message)
+            session.commit()
+
+    def _find_sent(self, prepared: Prepared, started: datetime) -> tuple[bool, str | None]:
+        """Ask the provider whether an ambiguous request went out: (answer known, its SID)."""
+        try:
+            receipt = self.provider.find_sms(prepared.to, prepared.body, started)
+        except ProviderError:
+            return False, None
+        return True, (receipt.sid if receipt else None)
+
+    def _record_interrupted(self, message_id: int, error: ProviderError) -> None:
+        with self.sessions() as session:
+            message = session.get(Message, message_id, with_for_update=True)
+            message.error_message = f"{error.message}; the provider could not say whether it went"
+            outbox.advance_status(message, MessageStatus.INTERRUPTED, self.clock())
+            session.commit()
+
+    def _opt_out(self, session: Session, message: Message) -> None:
+        contact = session.get(Contact, message.contact_id) if message.contact_id else None
+        if contact is not None and contact.consent == ConsentState.OPTED_IN:
+            apply_consent(
+                session,
+                contact,
+                ConsentAction.OPT_OUT,
+                ConsentChannel.SMS,
+                "provider error 21610: the number has unsubscribed from this sender",
+            )

@@ -1,0 +1,201 @@
+"""The outbox: claiming due messages, recording what the provider said, moving statuses forward.
+
+Every function takes a session and `now`; none commits. The status machine is written down on
+`outreach.models.message.MessageStatus`; `advance_status` is the one place a status moves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from outreach.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
+
+# Rank of each status: a status only ever moves to a higher rank (the worker's own moves back to
+# the queue go through `requeue` and `hold`). An interrupted message whose callback then tells it
+# was sent moves on to sent; final statuses share the top rank and never change.
+_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.HELD: 0,
+    MessageStatus.SENDING: 10,
+    MessageStatus.INTERRUPTED: 15,
+    MessageStatus.SENT: 20,
+    MessageStatus.DELIVERED: 30,
+    MessageStatus.UNDELIVERED: 30,
+    MessageStatus.FAILED: 30,
+}
+PENDING = (MessageStatus.QUEUED, MessageStatus.HELD)
+_REACHED_PROVIDER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED)
+MAX_ATTEMPTS = 8
+
+
+def advance_status(message: Message, new: MessageStatus, now: datetime) -> bool:
+    """Move a message forward to `new`; a late or repeated status changes nothing (False)."""
+    if _RANK[new] <= _RANK[message.status]:
+        return False
+    message.status = new
+    message.claimed_by = None
+    message.updated_at = now
+    if new in _REACHED_PROVIDER and message.sent_at is None:
+        message.sent_at = now
+    if new == MessageStatus.DELIVERED:
+        message.delivered_at = now
+    return True
+
+
+def claim_batch(session: Session, worker_id: str, now: datetime, limit: int) -> list[int]:
+    """Claim up to `limit` due messages of running campaigns (or of none) for this worker.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so workers on several machines never
+    claim the same message; SQLite has one writer at a time, which gives the same guarantee.
+    """
+    due = (
+        select(Message.id)
+        .outerjoin(Campaign, Campaign.id == Message.campaign_id)
+        .where(
+            Message.status.in_(PENDING),
+            Message.next_attempt_at <= now,
+            Message.claimed_by.is_(None),
+            or_(Message.campaign_id.is_(None), Campaign.status == CampaignStatus.RUNNING),
+        )
+        .order_by(Message.next_attempt_at, Message.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(of=Message, skip_locked=True)
+    ids = list(session.execute(due).scalars())
+    if not ids:
+        return []
+    claimed = session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), Message.claimed_by.is_(None))
+        .values(claimed_by=worker_id, claimed_at=now)
+        .returning(Message.id),
+        execution_options={"synchronize_session": False},
+    )
+    return sorted(claimed.scalars())
+
+
+def mark_sending(session: Session, message_id: int, worker_id: str, body: str, now: datetime):
+    """Record that the provider request is about to go out.
+
+    False when the claim was lost, the message is no longer pending, or its campaign was paused
+    or cancelled since it was claimed.
+    """
+    campaign_running = or_(
+        Message.campaign_id.is_(None),
+        select(Campaign.id)
+        .where(Campaign.id == Message.campaign_id, Campaign.status == CampaignStatus.RUNNING)
+        .exists(),
+    )
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.claimed_by == worker_id,
+            Message.status.in_(PENDING),
+            campaign_running,
+        )
+        .values(
+            status=MessageStatus.SENDING,
+            body=body,
+            attempts=Message.attempts + 1,
+            claimed_at=now,
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def release(session: Session, message_id: int, worker_id: str, now: datetime) -> None:
+    """Give a claimed message back unsent (its campaign was paused, or the worker is stopping)."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.claimed_by == worker_id)
+        .values(claimed_by=None, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def hold(message: Message, until: datetime, now: datetime) -> None:
+    """Wait for the recipient's window: held, unclaimed, due when the window opens."""
+    message.status = MessageStatus.HELD
+    message.next_attempt_at = until
+    message.claimed_by = None
+    message.updated_at = now
+
+
+def requeue(message: Message, retry_at: datetime, code: str | None, error: str, now: datetime):
+    """A transient failure: back to the queue, due again after the backoff."""
+    message.status = MessageStatus.QUEUED
+    message.next_attempt_at = retry_at
+    message.claimed_by = None
+    message.error_code = code
+    message.error_message = error
+    message.updated_at = now
+
+
+def fail(message: Message, code: str | None, error: str, now: datetime) -> None:
+    """A final failure, with the provider's code."""
+    message.status = MessageStatus.FAILED
+    message.claimed_by = None
+    message.error_code = code
+    message.error_message = error
+    message.updated_at = now
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """How long to wait before the next attempt: 10 s doubling to 30 min, or Retry-After."""
+    seconds = min(10 * 2 ** max(0, attempts - 1), 1800)
+    if retry_after is not None:
+        seconds = max(seconds, retry_after)
+    return timedelta(seconds=seconds)
+
+
+def beat(session: Session, worker_id: str, hostname: str, pid: int, now: datetime) -> None:
+    """Say this worker is alive."""
+    found = session.get(WorkerHeartbeat, worker_id)
+    if found is None:
+        session.add(
+            WorkerHeartbeat(id=worker_id, hostname=hostname, pid=pid, started_at=now, beat_at=now)
+        )
+    else:
+        found.beat_at = now
+
+
+def recover_from_gone_workers(
+    session: Session, now: datetime, timeout: timedelta
+) -> tuple[int, int]:
+    """Release what gone workers claimed; mark what they had in flight interrupted.
+
+    Returns (released, interrupted). A message in `sending` may have reached the provider, so it
+    is never sent again; one that was only claimed is simply given back to the queue.
+    """
+    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - timeout)
+    live = select(WorkerHeartbeat.id)
+    orphaned = or_(Message.claimed_by.in_(gone), Message.claimed_by.not_in(live))
+    released = session.execute(
+        update(Message)
+        .where(and_(Message.status.in_(PENDING), Message.claimed_by.is_not(None), orphaned))
+        .values(claimed_by=None, updated_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    interrupted = session.execute(
+        update(Message)
+        .where(and_(Message.status == MessageStatus.SENDING, orphaned))
+        .values(
+            status=MessageStatus.INTERRUPTED,
+            claimed_by=None,
+            error_message="the worker stopped while this message was being handed to the "
+            "provider; it may or may not have been sent, so it is not sent again",
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    session.execute(
+        WorkerHeartbeat.__table__.delete().where(WorkerHeartbeat.beat_at < now - timeout * 10)
+    )
+    return released, interrupted

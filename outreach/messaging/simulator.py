@@ -1,0 +1,113 @@
+"""The built-in phone simulator: a provider that keeps messages on the machine.
+
+It accepts messages like Twilio, then reports their status to the app's own webhook, signed the
+same way Twilio signs, so the simulator and Twilio share one code path. What a contact's phone
+"received" is read from the outbox rows it accepted.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from twilio.request_validator import RequestValidator
+
+from outreach.messaging.provider import (
+    OutboundCall,
+    OutboundSms,
+    Receipt,
+    webhook_auth_token,
+)
+from outreach.models import utcnow
+
+# deliver(url, form fields, headers) posts a signed webhook to the app.
+Deliver = Callable[[str, dict, dict], object]
+SIMULATED_ACCOUNT = "AC" + "5" * 32
+
+
+class SimulatorProvider:
+    """Accepts every message at once and reports `sent` then `delivered` to its callback URL."""
+
+    name = "simulator"
+
+    def __init__(self, config: dict, deliver: Deliver | None = None) -> None:
+        self.validator = RequestValidator(webhook_auth_token(config))
+        self.account_sid = config.get("TWILIO_ACCOUNT_SID") or SIMULATED_ACCOUNT
+        self.deliver = deliver
+        self._accepted: dict[str, tuple[str, str, datetime]] = {}
+        self._lock = threading.Lock()
+        self._callbacks: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def send_sms(self, sms: OutboundSms) -> Receipt:
+        """Accept the message and queue its status callbacks."""
+        sid = "SM" + uuid.uuid4().hex
+        with self._lock:
+            self._accepted[sid] = (sms.to, sms.body, utcnow())
+        if sms.status_callback and self.deliver is not None:
+            for status in ("sent", "delivered"):
+                self._callbacks.put((sms.status_callback, self._status_form(sid, sms, status)))
+            self._ensure_thread()
+        return Receipt(sid=sid, status="queued")
+
+    def start_call(self, call: OutboundCall) -> Receipt:
+        """Accept the call; the simulator page plays its menu."""
+        return Receipt(sid="CA" + uuid.uuid4().hex, status="queued")
+
+    def find_sms(self, to: str, body: str, since: datetime) -> Receipt | None:
+        """A message accepted since `since` with this recipient and body."""
+        with self._lock:
+            for sid, (sent_to, sent_body, at) in self._accepted.items():
+                if sent_to == to and sent_body == body and at >= since:
+                    return Receipt(sid=sid, status="sent")
+        return None
+
+    def sign(self, url: str, params: dict) -> dict:
+        """The headers Twilio would send with this webhook."""
+        return {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until every queued callback has been delivered (tests, shutdown)."""
+        done = threading.Event()
+        self._callbacks.put(done)
+        self._ensure_thread()
+        done.wait(timeout)
+
+    def _status_form(self, sid: str, sms: OutboundSms, status: str) -> dict:
+        return {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": self.account_sid,
+            "MessageStatus": status,
+            "SmsStatus": status,
+            "To": sms.to,
+            "From": sms.sender or sms.messaging_service_sid or "",
+            "ApiVersion": "2010-04-01",
+        }
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._deliver_loop, name="simulator-callbacks", daemon=True
+                )
+                self._thread.start()
+
+    def _deliver_loop(self) -> None:
+        while True:
+            try:
+                item = self._callbacks.get(timeout=5.0)
+            except queue.Empty:
+                with self._lock:
+                    if self._callbacks.empty():
+                        self._thread = None
+                        return
+                continue
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            url, params = item
+            self.deliver(url, params, self.sign(url, params))

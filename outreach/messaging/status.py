@@ -1,0 +1,79 @@
+"""Status callbacks: the provider tells how a message fared. Only forward, duplicates harmless."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach.contacts.consent import apply_consent
+from outreach.messaging import outbox
+from outreach.models import (
+    ConsentAction,
+    ConsentChannel,
+    ConsentState,
+    Contact,
+    Message,
+    MessageStatus,
+)
+
+# Twilio's message statuses that tell us something; the others (accepted, queued, scheduled,
+# sending) say the message is still on its way, which we know.
+PROVIDER_STATUSES = {
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+}
+UNSUBSCRIBED = "21610"
+
+
+def find_message(session: Session, message_id: str | None, sid: str | None) -> Message | None:
+    """The message a callback is about: by our id in the callback URL, else by provider SID."""
+    message = None
+    if message_id and message_id.isdigit():
+        message = session.get(Message, int(message_id), with_for_update=True)
+    if message is None and sid:
+        message = session.execute(
+            select(Message).where(Message.provider_sid == sid).with_for_update()
+        ).scalar_one_or_none()
+    if message is not None and sid and message.provider_sid not in (None, sid):
+        return None  # a callback for another message: ignore it rather than cross wires
+    return message
+
+
+def apply_sms_status(
+    session: Session,
+    message_id: str | None,
+    sid: str | None,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+) -> bool:
+    """Record a status callback; False when it changed nothing (unknown, late or repeated)."""
+    message = find_message(session, message_id, sid)
+    new = PROVIDER_STATUSES.get((status or "").strip().lower())
+    if message is None or new is None:
+        return False
+    if sid and message.provider_sid is None:
+        message.provider_sid = sid
+    changed = outbox.advance_status(message, new, now)
+    if changed and error_code:
+        message.error_code = error_code
+    if error_code == UNSUBSCRIBED:
+        _opt_out(session, message)
+    return changed
+
+
+def _opt_out(session: Session, message: Message) -> None:
+    contact = session.get(Contact, message.contact_id) if message.contact_id else None
+    if contact is not None and contact.consent == ConsentState.OPTED_IN:
+        apply_consent(
+            session,
+            contact,
+            ConsentAction.OPT_OUT,
+            ConsentChannel.SMS,
+            "provider error 21610: the number has unsubscribed from this sender",
+        )
