@@ -82,6 +82,11 @@ def _reset(seeded_regions: list[dict]) -> None:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(delete(table))
         conn.execute(insert(Region.__table__), seeded_regions)
+        if conn.dialect.name == "postgresql":
+            # The seeded rows carry their ids; move the sequence past them for new regions.
+            conn.execute(
+                text("SELECT setval(pg_get_serial_sequence('regions', 'id'), max(id)) FROM regions")
+            )
 
 
 @pytest.fixture

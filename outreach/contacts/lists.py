@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
 from outreach.errors import Conflict, NotFound, ValidationFailed
-from outreach.models import ContactList, Region, list_members
+from outreach.models import Contact, ContactList, Region, list_members
 
 
 def clean_list_name(name: str | None) -> str:
@@ -73,3 +73,47 @@ def lists_with_counts(
     if region_id is not None:
         stmt = stmt.where(ContactList.region_id == region_id)
     return [(row[0], row[1]) for row in session.execute(stmt)]
+
+
+def count_members(session: Session, contact_list: ContactList) -> int:
+    """How many contacts a list has."""
+    return session.execute(
+        select(func.count()).where(list_members.c.list_id == contact_list.id)
+    ).scalar_one()
+
+
+def add_contacts_to_list(
+    session: Session, scope: Scope, list_id: int, contact_ids: list[int]
+) -> tuple[ContactList, int]:
+    """Put contacts of the list's region in a list the user may see; the list and how many were new.
+
+    Unknown contacts and contacts the user may not see are NotFound; contacts of another region
+    are refused. Nothing is added unless every id is good.
+    """
+    contact_list = get_list(session, scope, list_id)
+    wanted = set(contact_ids)
+    regions = dict(
+        session.execute(select(Contact.id, Contact.region_id).where(Contact.id.in_(wanted))).all()
+    )
+    missing = sorted(cid for cid in wanted if cid not in regions or not scope.allows(regions[cid]))
+    if missing:
+        raise NotFound("contact not found", {"contact_ids": missing})
+    elsewhere = sorted(cid for cid in wanted if regions[cid] != contact_list.region_id)
+    if elsewhere:
+        raise ValidationFailed(
+            f"contacts of another region cannot join a list of {contact_list.region.code}",
+            {"contact_ids": elsewhere},
+        )
+    present = set(
+        session.execute(
+            select(list_members.c.contact_id).where(
+                list_members.c.list_id == contact_list.id, list_members.c.contact_id.in_(wanted)
+            )
+        ).scalars()
+    )
+    new = sorted(wanted - present)
+    if new:
+        session.execute(
+            insert(list_members), [{"list_id": contact_list.id, "contact_id": cid} for cid in new]
+        )
+    return contact_list, len(new)

@@ -81,10 +81,11 @@ def upsert_contacts(
         current = existing.get(row.phone)
         if current is None:
             new_rows.append(row)
+        elif current.region_id != region.id and not scope.allows(current.region_id):
+            # Checked first: a contact of a region the user cannot see tells nothing about itself.
+            outcomes[row.key] = RowOutcome(row.key, REJECTED, None, HELD_ELSEWHERE)
         elif current.consent == ConsentState.OPTED_OUT:
             outcomes[row.key] = RowOutcome(row.key, REJECTED, current.id, OPTED_OUT_STANDS)
-        elif current.region_id != region.id and not scope.allows(current.region_id):
-            outcomes[row.key] = RowOutcome(row.key, REJECTED, None, HELD_ELSEWHERE)
         else:
             outcomes[row.key] = RowOutcome(row.key, UPDATED, current.id)
             changes.append(_change(current, row, region))

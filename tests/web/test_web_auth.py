@@ -28,9 +28,7 @@ def test_pages_need_a_login_and_come_back_after_it(client, make_user):
     response = client.get("/contacts")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
-    back = client.post(
-        "/login?next=/contacts", data={"email": user.email, "password": PASSWORD}
-    )
+    back = client.post("/login?next=/contacts", data={"email": user.email, "password": PASSWORD})
     assert back.headers["Location"] == "/contacts"
 
 
@@ -39,7 +37,9 @@ def test_next_pointing_elsewhere_is_ignored(client, make_user):
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         client.post("/logout")
         response = client.post(
-            "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+            "/login",
+            query_string={"next": target},
+            data={"email": user.email, "password": PASSWORD},
         )
         assert response.headers["Location"] == "/", target
 

@@ -14,9 +14,7 @@ from outreach.models import AuditEvent, ConsentAction, ConsentChannel, ConsentEv
 
 
 def _audits(action: str) -> list[AuditEvent]:
-    return list(
-        db.session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars()
-    )
+    return list(db.session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars())
 
 
 def _text(response) -> str:
