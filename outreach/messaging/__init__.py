@@ -1,0 +1,1 @@
+"""Outbound and inbound messaging: providers, dispatcher, segments, keywords."""
