@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import itertools
 import os
+from datetime import UTC, datetime
 
 import flask_migrate
 import pytest
 from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import sessionmaker
+from twilio.request_validator import RequestValidator
 
 from outreach import create_app
 from outreach.access import Scope
 from outreach.accounts.service import create_token, create_user
+from outreach.campaigns.content import get_topic
 from outreach.contacts.upsert import ConsentStamp, ContactRow, upsert_contacts
 from outreach.extensions import db
-from outreach.models import Base, ConsentChannel, Contact, Region
+from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
+from outreach.messaging.provider import webhook_auth_token
+from outreach.messaging.simulator import SimulatorProvider
+from outreach.models import Base, Campaign, CampaignStatus, ConsentChannel, Contact, Region
+from outreach.worker import in_process_delivery
 
 PASSWORD = "correct horse battery"
 
@@ -189,3 +197,66 @@ def make_contact(app, region):
         return db.session.get(Contact, outcome.contact_id)
 
     return make
+
+
+# -- campaigns and messaging ----------------------------------------------------------------
+
+# 10:30 in Karachi and Dushanbe, 11:00 in Kabul, 11:30 in Bishkek: inside a 09:00–20:00 window.
+MORNING = datetime(2026, 12, 1, 5, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_campaign(app, region):
+    """A committed campaign, running and due at MORNING, with the topic's texts."""
+
+    def make(regions=("pk-isb",), topic="irregular-migration", **kw) -> Campaign:
+        campaign = Campaign(
+            name=kw.pop("name", "Safe migration"),
+            topic=topic,
+            channel="sms",
+            status=kw.pop("status", CampaignStatus.RUNNING),
+            texts=kw.pop("texts", None) or dict(get_topic(topic).texts),
+            next_run_at=kw.pop("next_run_at", MORNING),
+            rate_per_second=kw.pop("rate_per_second", 50),
+            regions=[region(code) for code in regions],
+            **kw,
+        )
+        db.session.add(campaign)
+        db.session.commit()
+        return campaign
+
+    return make
+
+
+@pytest.fixture
+def dispatcher(app):
+    """A dispatcher on the simulator whose clock the test sets: `dispatcher.clock_state["now"]`."""
+    clock = {"now": MORNING}
+    provider = SimulatorProvider(app.config, deliver=in_process_delivery(app))
+    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+    settings = DispatchSettings(concurrency=4, batch_size=50)
+    made = Dispatcher(sessions, provider, app.config, settings, clock=lambda: clock["now"])
+    made.clock_state = clock
+    yield made
+    made.close()
+
+
+def run_until_idle(dispatcher) -> None:
+    """Dispatch until nothing is due, then wait for the simulator's callbacks."""
+    while dispatcher.dispatch_once():
+        dispatcher.drain()
+    dispatcher.drain()
+    dispatcher.provider.flush()
+
+
+@pytest.fixture
+def signed_post(client, app):
+    """POST a webhook signed exactly as Twilio signs it: `signed_post("/webhooks/...", form)`."""
+
+    def post(path: str, data: dict, token: str | None = None):
+        url = app.config["PUBLIC_BASE_URL"] + path
+        validator = RequestValidator(token or webhook_auth_token(app.config))
+        headers = {"X-Twilio-Signature": validator.compute_signature(url, data)}
+        return client.post(path, data=data, headers=headers)
+
+    return post

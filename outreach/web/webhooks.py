@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, abort, request
+from twilio.twiml.messaging_response import MessagingResponse
 
 from outreach.extensions import csrf, db
+from outreach.messaging.inbound import InboundSms, receive_sms
 from outreach.messaging.status import apply_sms_status
 from outreach.models import utcnow
 from outreach.web.twilio_auth import require_signature
@@ -28,3 +30,24 @@ def sms_status():
     )
     db.session.commit()
     return "", 204
+
+
+@bp.post("/sms")
+@require_signature
+def sms_inbound():
+    """An inbound SMS: recorded, acted on, answered with TwiML in the contact's language."""
+    form = request.form
+    sms = InboundSms(
+        sid=form.get("MessageSid") or form.get("SmsSid"),
+        sender=form.get("From", ""),
+        to=form.get("To", ""),
+        body=form.get("Body", ""),
+    )
+    if not sms.sender:
+        abort(400, "an inbound SMS needs From")
+    reply = receive_sms(db.session, sms, utcnow())
+    db.session.commit()
+    twiml = MessagingResponse()
+    if reply:
+        twiml.message(reply)
+    return Response(str(twiml), mimetype="application/xml")

@@ -1,0 +1,138 @@
+"""What a coordinator sees before launch (audience, segments, cost) and after (stats)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import phonenumbers
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from outreach.campaigns.fanout import audience_filter
+from outreach.messaging.segments import count_segments
+from outreach.models import (
+    CallbackRequest,
+    Campaign,
+    Contact,
+    Direction,
+    Message,
+    MessageStatus,
+    Response,
+    ResponseKind,
+    SegmentPrice,
+)
+
+# Segments are estimated with a name of this length in place of `{name}`.
+SAMPLE_VALUES = {"name": "Abdulrahman", "mrc_name": "MRC Islamabad", "mrc_phone": "+92 51 1234567"}
+STAT_KEYS = (
+    "queued",
+    "held",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "undelivered",
+    "interrupted",
+)
+
+
+def audience_by_language(session: Session, campaign: Campaign) -> dict[str, int]:
+    """Opted-in contacts in the audience now, by their language."""
+    rows = session.execute(
+        select(Contact.language, func.count())
+        .where(audience_filter(campaign))
+        .group_by(Contact.language)
+    )
+    return {language: count for language, count in rows}
+
+
+def segments_by_language(campaign: Campaign) -> dict[str, dict]:
+    """Encoding and number of segments of each language's text."""
+    from outreach.campaigns.render import render_text
+
+    values = {**SAMPLE_VALUES, **(campaign.fields or {})}
+    result = {}
+    for language, text in sorted(campaign.texts.items()):
+        counted = count_segments(render_text(text, values))
+        result[language] = {"encoding": counted.encoding, "segments": counted.segments}
+    return result
+
+
+def _country_of_prefix(prefix: str) -> str:
+    digits = prefix.lstrip("+")
+    for size in (1, 2, 3):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size] or 0))
+        if regions:
+            return regions[0]
+    return "ZZ"
+
+
+def estimate_cost(session: Session, campaign: Campaign) -> dict:
+    """Segments to each country (by the recipients' numbers) times the admin's price there."""
+    segments = {lang: s["segments"] for lang, s in segments_by_language(campaign).items()}
+    rows = session.execute(
+        select(func.substr(Contact.phone, 1, 4), Contact.language, func.count())
+        .where(audience_filter(campaign))
+        .group_by(func.substr(Contact.phone, 1, 4), Contact.language)
+    )
+    per_country: dict[str, int] = {}
+    for prefix, language, count in rows:
+        country = _country_of_prefix(prefix)
+        parts = segments.get(language) or segments.get("en") or 1
+        per_country[country] = per_country.get(country, 0) + parts * count
+    prices = {p.country: p for p in session.execute(select(SegmentPrice)).scalars()}
+    total = sum(
+        (Decimal(n) * prices[c].price for c, n in per_country.items() if c in prices), Decimal(0)
+    )
+    return {
+        "amount": float(round(total, 4)),
+        "currency": next(iter(prices.values())).currency if prices else "USD",
+        "segments_by_country": per_country,
+        "unpriced_countries": sorted(c for c in per_country if c not in prices),
+    }
+
+
+def preview(session: Session, campaign: Campaign) -> dict:
+    """The pre-launch summary: audience by language, segments per language, estimated cost."""
+    by_language = audience_by_language(session, campaign)
+    cost = estimate_cost(session, campaign)
+    return {
+        "audience": {"total": sum(by_language.values()), "by_language": by_language},
+        "segments": segments_by_language(campaign),
+        "estimated_cost": cost["amount"],
+        "cost": cost,
+    }
+
+
+def campaign_stats(session: Session, campaign: Campaign) -> dict:
+    """Each message counted once, in the status it has now; replies, opt-outs and call-backs."""
+    counts = dict.fromkeys(STAT_KEYS, 0)
+    rows = session.execute(
+        select(Message.status, func.count())
+        .where(Message.campaign_id == campaign.id, Message.direction == Direction.OUTBOUND)
+        .group_by(Message.status)
+    )
+    for status, count in rows:
+        counts[MessageStatus(status).value] = count
+    messages = sum(counts.values())
+    if messages == 0 and campaign.status in ("draft", "scheduled"):
+        messages = sum(audience_by_language(session, campaign).values())
+    kinds = dict(
+        session.execute(
+            select(Response.kind, func.count())
+            .where(Response.campaign_id == campaign.id)
+            .group_by(Response.kind)
+        ).all()
+    )
+    callbacks = session.execute(
+        select(func.count())
+        .select_from(CallbackRequest)
+        .where(CallbackRequest.campaign_id == campaign.id)
+    ).scalar_one()
+    return {
+        "audience": messages,
+        **counts,
+        "replies": sum(n for k, n in kinds.items() if k != ResponseKind.OPT_OUT),
+        "opt_outs": kinds.get(ResponseKind.OPT_OUT, 0),
+        "callbacks": callbacks,
+    }
