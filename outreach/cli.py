@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -37,17 +38,66 @@ def _fail(exc: ServiceError) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Serve the web app only; run `outreach worker`.")
 @with_appcontext
-def serve_command(host: str, port: int) -> None:
-    """Serve the web app (and, once campaigns exist, the in-process worker)."""
+def serve_command(host: str, port: int, no_worker: bool) -> None:
+    """Serve the web app with an in-process worker (scheduler and dispatcher)."""
     from flask import current_app
     from werkzeug.serving import run_simple
 
+    from outreach.worker import Worker
+
     app = current_app._get_current_object()
-    click.echo(
-        f"MRC Outreach on http://{host}:{port}/ (provider: {app.config['OUTREACH_PROVIDER']})"
+    app.config.setdefault("PUBLIC_BASE_URL", None)
+    if not app.config["PUBLIC_BASE_URL"]:
+        app.config["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
+    worker = None if no_worker else Worker(app)
+    if worker is not None:
+        worker.start()
+    provider = app.config["OUTREACH_PROVIDER"]
+    click.echo(f"MRC Outreach on http://{host}:{port}/ (provider: {provider})")
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+@click.command("worker")
+@click.option(
+    "--concurrency",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Provider requests in flight at once.",
+)
+@with_appcontext
+def worker_command(concurrency: int) -> None:
+    """Run the scheduler and the dispatcher until stopped (SIGTERM or Ctrl-C)."""
+    import signal
+    import threading
+
+    from flask import current_app
+
+    from outreach.messaging.dispatcher import DispatchSettings
+    from outreach.worker import Worker
+
+    app = current_app._get_current_object()
+    worker = Worker(
+        app, settings=DispatchSettings(concurrency=concurrency, batch_size=max(50, concurrency * 4))
     )
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    worker.start()
+    click.echo(
+        f"worker {worker.dispatcher.worker_id} started "
+        f"(provider: {app.config['OUTREACH_PROVIDER']})",
+        err=True,
+    )
+    stopping.wait()
+    click.echo("stopping: letting requests in flight finish", err=True)
+    worker.stop()
 
 
 @click.command("demo")
@@ -130,11 +180,87 @@ def contacts_group() -> None:
     """Contacts."""
 
 
+@contacts_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--region", "region_code", required=True, help="Region (MRC) code, e.g. pk-isb.")
+@click.option("--list", "list_name", default=None, help="Also add every imported contact here.")
+@click.option(
+    "--consent-source",
+    required=True,
+    help="Where and how these people gave consent, e.g. 'sign-up sheet, job fair 3 May'.",
+)
+@with_appcontext
+def import_contacts_command(
+    file: str, region_code: str, list_name: str | None, consent_source: str
+) -> None:
+    """Import contacts from a CSV file (columns: phone, and optionally name, language, list).
+
+    Prints `imported N, updated N, rejected N`, then `line L: REASON` per rejected row. Exits
+    non-zero only when the file cannot be read at all.
+    """
+    from outreach.access import Scope
+    from outreach.contacts.importing import ContactImport
+    from outreach.regions import region_by_code
+
+    try:
+        # Opened here, not in a `with`, to turn a missing file into a one-line message.
+        stream = open(file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+    with stream:
+        try:
+            region = region_by_code(db.session, Scope.everything(), region_code)
+            job = ContactImport(
+                db.session,
+                Scope.everything(),
+                region,
+                stream,
+                consent_source=consent_source,
+                filename=os.path.basename(file),
+                list_name=list_name,
+            )
+            with job:
+                progress = _run_import(job)
+                click.echo(
+                    f"imported {progress.imported}, updated {progress.updated}, "
+                    f"rejected {progress.rejected}"
+                )
+                for rejection in job.rejections():
+                    click.echo(f"line {rejection.line}: {rejection.reason}")
+        except ServiceError as exc:
+            _fail(exc)
+
+
+def _run_import(job):
+    """Run an import, committing after each chunk; a progress bar when stderr is a terminal."""
+    progress = None
+    if not sys.stderr.isatty():
+        for step in job.run():
+            db.session.commit()
+            progress = step
+        return progress
+    with click.progressbar(length=100, label="Importing", file=sys.stderr) as bar:
+        shown = 0
+        for progress in job.run():
+            db.session.commit()
+            percent = progress.processed_bytes * 100 // max(progress.total_bytes, 1)
+            bar.update(percent - shown)
+            shown = percent
+    return progress
+
+
 def register_cli(app: Flask) -> None:
     """Attach the commands to the app, so `flask --app wsgi` has them too."""
     from flask_migrate.cli import db as db_group
 
-    for command in (serve_command, demo_command, users_group, tokens_group, contacts_group):
+    for command in (
+        serve_command,
+        worker_command,
+        demo_command,
+        users_group,
+        tokens_group,
+        contacts_group,
+    ):
         app.cli.add_command(command)
     if "db" not in app.cli.commands:
         app.cli.add_command(db_group)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ARRAY, any_, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
@@ -107,7 +107,7 @@ def _existing_by_phone(session: Session, phones: list[str]) -> dict:
         Contact.consent,
         Contact.name,
         Contact.language,
-    ).where(Contact.phone.in_(phones))
+    ).where(_among(session, Contact.__table__.c.phone, phones))
     return {r.phone: r for r in session.execute(stmt)}
 
 
@@ -129,11 +129,68 @@ def _insert_new(
         return []
     now = consent.recorded_at
     given_at = consent.at or now
+    id_by_phone = _insert_contacts(session, region, rows, given_at, now)
+    contacts = Contact.__table__
+    ids = [id_by_phone[r.phone] for r in rows]
+    events = ConsentEvent.__table__
+    event = {
+        "action": ConsentAction.OPT_IN.value,
+        "channel": consent.channel.value,
+        "source": consent.source,
+        "user_id": consent.user_id,
+        "at": given_at,
+        "recorded_at": now,
+    }
+    constants = [_constant(session, events.c[name], value) for name, value in event.items()]
+    session.execute(
+        insert(events).from_select(
+            ["contact_id", *event],
+            select(contacts.c.id, *constants).where(_among(session, contacts.c.id, ids)),
+        )
+    )
+    return ids
+
+
+def _insert_contacts(
+    session: Session, region: Region, rows: list[ContactRow], given_at: datetime, now: datetime
+) -> dict[str, int]:
+    """Insert new opted-in contacts; their ids by phone.
+
+    PostgreSQL: one INSERT … SELECT FROM unnest(arrays) — three parameters, however many rows.
+    SQLite: insertmanyvalues (multi-row VALUES … RETURNING).
+    """
+    contacts = Contact.__table__
+    language = region.default_language
+    if _is_postgresql(session):
+        given = (
+            func.unnest(
+                _array([r.phone for r in rows], contacts.c.phone),
+                _array([r.language or language for r in rows], contacts.c.language),
+                _array([r.name for r in rows], contacts.c.name),
+            )
+            .table_valued("phone", "language", "name")
+            .render_derived()
+        )
+        constants = {
+            name: _constant(session, contacts.c[name], value)
+            for name, value in (
+                ("region_id", region.id),
+                ("consent", ConsentState.OPTED_IN.value),
+                ("consent_changed_at", given_at),
+                ("created_at", now),
+                ("updated_at", now),
+            )
+        }
+        stmt = insert(contacts).from_select(
+            ["phone", "language", "name", *constants],
+            select(given.c.phone, given.c.language, given.c.name, *constants.values()),
+        )
+        return dict(session.execute(stmt.returning(contacts.c.phone, contacts.c.id)).all())
     values = [
         {
             "phone": r.phone,
             "region_id": region.id,
-            "language": r.language or region.default_language,
+            "language": r.language or language,
             "name": r.name,
             "consent": ConsentState.OPTED_IN.value,
             "consent_changed_at": given_at,
@@ -142,22 +199,33 @@ def _insert_new(
         }
         for r in rows
     ]
-    stmt = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
-    ids = list(session.execute(stmt, values).scalars())
-    events = [
-        {
-            "contact_id": contact_id,
-            "action": ConsentAction.OPT_IN.value,
-            "channel": consent.channel.value,
-            "source": consent.source,
-            "user_id": consent.user_id,
-            "at": given_at,
-            "recorded_at": now,
-        }
-        for contact_id in ids
-    ]
-    session.execute(insert(ConsentEvent), events)
-    return ids
+    stmt = insert(contacts).returning(contacts.c.phone, contacts.c.id)
+    return dict(session.execute(stmt, values).all())
+
+
+def _array(values: list, column):
+    return cast(bindparam(None, values, type_=ARRAY(column.type)), ARRAY(column.type))
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _among(session: Session, column, values: list):
+    """`column IN (values)`; on PostgreSQL `= ANY(array)`, one parameter however many values."""
+    if _is_postgresql(session):
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _constant(session: Session, column, value):
+    """`value` as a bound constant of `column`'s type, for the select list of INSERT … SELECT.
+
+    PostgreSQL needs the type spelled out there (an untyped parameter would be text); SQLite
+    must not get a CAST, which would turn a datetime string into a number.
+    """
+    bound = literal(value, column.type)
+    return cast(bound, column.type) if _is_postgresql(session) else bound
 
 
 def _add_to_lists(
@@ -172,14 +240,16 @@ def _add_to_lists(
                 wanted[name].add(outcome.contact_id)
     for name, contact_ids in wanted.items():
         contact_list = get_or_create_list(session, region, name)
-        present = set(
-            session.execute(
-                select(list_members.c.contact_id).where(
-                    list_members.c.list_id == contact_list.id,
-                    list_members.c.contact_id.in_(contact_ids),
-                )
-            ).scalars()
+        contacts = Contact.__table__
+        already = select(list_members.c.contact_id).where(
+            list_members.c.list_id == contact_list.id,
+            list_members.c.contact_id == contacts.c.id,
         )
-        missing = [{"list_id": contact_list.id, "contact_id": cid} for cid in contact_ids - present]
-        if missing:
-            session.execute(insert(list_members), missing)
+        session.execute(
+            insert(list_members).from_select(
+                ["list_id", "contact_id"],
+                select(_constant(session, list_members.c.list_id, contact_list.id), contacts.c.id)
+                .where(_among(session, contacts.c.id, sorted(contact_ids)))
+                .where(~already.exists()),
+            )
+        )
