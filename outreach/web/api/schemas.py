@@ -201,6 +201,8 @@ class OptInIn(Input):
 
 
 class ListQuery(Input):
+    """`region` narrows to one region; an unknown or invisible region is 404."""
+
     region: _text(32) | None = Field(default=None, description="Region code")
 
 

@@ -176,6 +176,8 @@ def _operation(op: Operation, schemas: dict) -> dict:
         "tags": list(op.tags),
         "responses": _responses(op, schemas),
     }
+    if op.query is not None and op.query.__doc__:
+        result["description"] = " ".join(op.query.__doc__.split())
     parameters = _path_parameters(op.rule) + _query_parameters(op.query)
     if parameters:
         result["parameters"] = parameters
