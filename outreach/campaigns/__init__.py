@@ -1,0 +1,1 @@
+"""Campaigns: topic content as data, safe rendering, and the campaign services."""

@@ -1,0 +1,311 @@
+"""Reading and validating `campaigns/*.toml`: every problem named by file and node."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from outreach.campaigns.normalise import normalise_reply
+from outreach.campaigns.render import BASE_FIELDS, validate_template
+from outreach.campaigns.topics import (
+    ALL_LANGUAGES,
+    COMMON_FILE,
+    CommonTexts,
+    Content,
+    ContentError,
+    KeywordAction,
+    Keywords,
+    OptionAction,
+    ReplyOption,
+    Texts,
+    Topic,
+)
+from outreach.languages import LANGUAGES
+
+
+class _Problems:
+    """Collects `file: node: message` lines for one file."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.items: list[str] = []
+
+    def add(self, node: str, message: str) -> None:
+        self.items.append(f"{self.label}: {node}: {message}")
+
+
+def _label(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+def _read_toml(path: Path, problems: _Problems) -> dict:
+    """The parsed file, or an empty dict with the syntax error recorded."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        problems.add("(file)", f"invalid TOML: {exc}")
+    except OSError as exc:
+        problems.add("(file)", f"cannot read: {exc.strerror}")
+    return {}
+
+
+def _check_keys(data: dict, node: str, allowed: set[str], problems: _Problems) -> None:
+    """Flag keys nobody reads: a typo would otherwise be silently ignored."""
+    for key in sorted(set(data) - allowed):
+        problems.add(f"{node}.{key}" if node else key, "unknown key")
+
+
+def _string(data: dict, key: str, node: str, problems: _Problems) -> str:
+    """A required non-empty string."""
+    where = f"{node}.{key}" if node else key
+    value = data.get(key)
+    if value is None:
+        problems.add(where, "missing")
+    elif not isinstance(value, str) or not value.strip():
+        problems.add(where, "must be a non-empty string")
+    else:
+        return value.strip()
+    return ""
+
+
+def _table(data: dict, key: str, node: str, problems: _Problems, required=True) -> dict:
+    """A sub-table, or {} with the problem recorded."""
+    where = f"{node}.{key}" if node else key
+    value = data.get(key)
+    if value is None:
+        if required:
+            problems.add(where, "missing")
+        return {}
+    if not isinstance(value, dict):
+        problems.add(where, "must be a table")
+        return {}
+    return value
+
+
+def _texts(data: dict, node: str, allowed: frozenset[str], problems: _Problems) -> Texts:
+    """A text in every language, each a valid template."""
+    texts: dict[str, str] = {}
+    for lang in sorted(set(data) - set(LANGUAGES)):
+        problems.add(f"{node}.{lang}", "unknown language")
+    for lang in LANGUAGES:
+        text = _string(data, lang, node, problems)
+        for problem in validate_template(text, allowed):
+            problems.add(f"{node}.{lang}", problem)
+        texts[lang] = text
+    return MappingProxyType(texts)
+
+
+def _keywords(data: dict, node: str, problems: _Problems) -> Keywords:
+    """Keyword lists per language (or `all`), each a list of non-empty strings."""
+    result: dict[str, tuple[str, ...]] = {}
+    for lang, words in data.items():
+        where = f"{node}.{lang}"
+        if lang != ALL_LANGUAGES and lang not in LANGUAGES:
+            problems.add(where, "unknown language")
+        elif not isinstance(words, list) or not all(
+            isinstance(w, str) and normalise_reply(w) for w in words
+        ):
+            problems.add(where, "must be a list of words")
+        else:
+            result[lang] = tuple(w.strip() for w in words)
+    return MappingProxyType(result)
+
+
+def _normalised(keywords: Keywords) -> Mapping[str, frozenset[str]]:
+    return MappingProxyType(
+        {lang: frozenset(map(normalise_reply, w)) for lang, w in keywords.items()}
+    )
+
+
+def _review(data: dict, problems: _Problems) -> Texts:
+    """Per-language notes saying a native speaker should check the texts."""
+    table = _table(data, "review", "", problems, required=False)
+    for lang, note in table.items():
+        if lang not in LANGUAGES:
+            problems.add(f"review.{lang}", "unknown language")
+        elif not isinstance(note, str) or not note.strip():
+            problems.add(f"review.{lang}", "must be a non-empty note")
+    return MappingProxyType({k: v for k, v in table.items() if isinstance(v, str)})
+
+
+COMMON_TEXTS = ("help", "opted_out", "opted_in", "unknown")
+
+
+def _load_common(path: Path) -> tuple[CommonTexts, list[str]]:
+    """common.toml as CommonTexts, and its problems."""
+    problems = _Problems(_label(path))
+    data = _read_toml(path, problems)
+    if not data:
+        return _empty_common(), problems.items
+    _check_keys(data, "", {"texts", "keywords", "review"}, problems)
+    texts_table = _table(data, "texts", "", problems)
+    _check_keys(texts_table, "texts", set(COMMON_TEXTS), problems)
+    texts = {
+        name: _texts(
+            _table(texts_table, name, "texts", problems), f"texts.{name}", BASE_FIELDS, problems
+        )
+        for name in COMMON_TEXTS
+    }
+    keywords_table = _table(data, "keywords", "", problems)
+    _check_keys(keywords_table, "keywords", {a.value for a in KeywordAction}, problems)
+    keywords = {
+        action: _keywords(
+            _table(keywords_table, action.value, "keywords", problems),
+            f"keywords.{action}",
+            problems,
+        )
+        for action in KeywordAction
+    }
+    _check_common_clashes(keywords, problems)
+    common = CommonTexts(
+        **texts,
+        keywords=MappingProxyType(keywords),
+        review=_review(data, problems),
+        match_words=MappingProxyType({a: _normalised(k) for a, k in keywords.items()}),
+    )
+    return common, problems.items
+
+
+def _empty_common() -> CommonTexts:
+    empty = MappingProxyType({})
+    no_words = MappingProxyType({a: empty for a in KeywordAction})
+    return CommonTexts(empty, empty, empty, empty, no_words, empty, no_words)
+
+
+def _check_common_clashes(keywords: dict[KeywordAction, Keywords], problems: _Problems) -> None:
+    """One word must not be both, say, an opt-out and an opt-in keyword, in any language."""
+    seen: dict[str, str] = {}
+    for action, table in keywords.items():
+        for lang, words in table.items():
+            for word in words:
+                key, where = normalise_reply(word), f"keywords.{action}.{lang}"
+                if key in seen and not seen[key].startswith(f"keywords.{action}."):
+                    problems.add(where, f"{word!r} is also in {seen[key]}")
+                seen.setdefault(key, where)
+
+
+TOPIC_KEYS = {"id", "title", "description", "fields", "sms", "options", "review"}
+OPTION_KEYS = {"key", "action", "keywords", "reply"}
+
+
+def _load_topic(path: Path, common: CommonTexts) -> tuple[Topic | None, list[str]]:
+    """One topic file as a Topic, and its problems."""
+    problems = _Problems(_label(path))
+    data = _read_toml(path, problems)
+    if not data:
+        return None, problems.items
+    _check_keys(data, "", TOPIC_KEYS, problems)
+    topic_id = _string(data, "id", "", problems)
+    if topic_id and topic_id != path.stem:
+        problems.add("id", f"{topic_id!r} does not match the file name {path.stem!r}")
+    fields = _fields(data, problems)
+    allowed = BASE_FIELDS | frozenset(fields)
+    sms = _table(data, "sms", "", problems)
+    _check_keys(sms, "sms", {"texts"}, problems)
+    topic = Topic(
+        id=topic_id,
+        title=_string(data, "title", "", problems),
+        description=_string(data, "description", "", problems),
+        fields=fields,
+        texts=_texts(_table(sms, "texts", "sms", problems), "sms.texts", allowed, problems),
+        options=_options(data, allowed, common, problems),
+        review=_review(data, problems),
+        source=str(path),
+    )
+    return topic, problems.items
+
+
+def _fields(data: dict, problems: _Problems) -> tuple[str, ...]:
+    """The campaign fields the topic's texts use, e.g. `event_date`."""
+    fields = data.get("fields", [])
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        problems.add("fields", "must be a list of names")
+        return ()
+    for f in fields:
+        if not f.isidentifier() or f in BASE_FIELDS:
+            problems.add("fields", f"{f!r} is not a usable field name")
+    return tuple(fields)
+
+
+def _options(
+    data: dict, allowed, common: CommonTexts, problems: _Problems
+) -> tuple[ReplyOption, ...]:
+    """The topic's reply options, with keys and keywords unique and clear of common words."""
+    raw = data.get("options")
+    if not isinstance(raw, list) or not raw or not all(isinstance(o, dict) for o in raw):
+        problems.add("options", "must be one or more [[options]] tables")
+        return ()
+    options = tuple(_option(o, f"options[{i}]", allowed, problems) for i, o in enumerate(raw))
+    _check_option_clashes(options, common, problems)
+    return options
+
+
+def _option(data: dict, node: str, allowed, problems: _Problems) -> ReplyOption:
+    """One [[options]] table."""
+    _check_keys(data, node, OPTION_KEYS, problems)
+    key = _string(data, "key", node, problems)
+    if key and not (key.isascii() and key.isalnum()):
+        problems.add(f"{node}.key", f"{key!r} must be ASCII letters or digits")
+    action = _string(data, "action", node, problems)
+    if action and action not in OptionAction._value2member_map_:
+        problems.add(f"{node}.action", f"{action!r} is not one of: info, callback")
+        action = ""
+    keywords = _keywords(
+        _table(data, "keywords", node, problems, required=False), f"{node}.keywords", problems
+    )
+    replies = _texts(_table(data, "reply", node, problems), f"{node}.reply", allowed, problems)
+    match = {
+        lang: frozenset({key.casefold()}) | words for lang, words in _normalised(keywords).items()
+    }
+    match.setdefault("en", frozenset({key.casefold()}))
+    return ReplyOption(
+        key=key,
+        action=OptionAction(action) if action else OptionAction.INFO,
+        keywords=keywords,
+        replies=replies,
+        match_words=_normalised(keywords),
+    )
+
+
+def _check_option_clashes(options, common: CommonTexts, problems: _Problems) -> None:
+    """Keys unique; no keyword shared by two options or with a common keyword."""
+    reserved = {w: a for a in KeywordAction for ws in common.match_words[a].values() for w in ws}
+    keys: set[str] = set()
+    owners: dict[tuple[str, str], int] = {}
+    for i, option in enumerate(options):
+        if option.key in keys:
+            problems.add(f"options[{i}].key", f"duplicate key {option.key!r}")
+        if option.key.casefold() in reserved:
+            problems.add(
+                f"options[{i}].key",
+                f"{option.key!r} is a keyword for {reserved[option.key.casefold()]}",
+            )
+        keys.add(option.key)
+        for lang, words in option.keywords.items():
+            for word in words:
+                norm, where = normalise_reply(word), f"options[{i}].keywords.{lang}"
+                if norm in reserved:
+                    problems.add(where, f"{word!r} is already a keyword for {reserved[norm]}")
+                if owners.setdefault((lang, norm), i) != i:
+                    problems.add(where, f"{word!r} is also options[{owners[(lang, norm)]}]")
+
+
+def load_dir(directory: Path) -> Content:
+    """Every topic and the common texts of one directory; ContentError lists all problems."""
+    common, problems = _load_common(directory / COMMON_FILE)
+    topics: dict[str, Topic] = {}
+    for path in sorted(directory.glob("*.toml")):
+        if path.name == COMMON_FILE:
+            continue
+        topic, topic_problems = _load_topic(path, common)
+        problems += topic_problems
+        if topic is not None:
+            topics[topic.id] = topic
+    if not topics and not problems:
+        problems.append(f"{directory}: no topic files")
+    if problems:
+        raise ContentError(problems)
+    return Content(MappingProxyType(topics), common)
