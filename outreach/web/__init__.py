@@ -26,7 +26,7 @@ def _load_user(user_id: str) -> User | None:
 
 def _blueprints() -> list:
     """Each blueprint module of the web layer; add new ones here."""
-    from outreach.web import api, auth, contacts, dashboard, layout, lists, regions
+    from outreach.web import api, auth, contacts, dashboard, imports, layout, lists, regions
 
     return [
         layout.bp,
@@ -35,5 +35,6 @@ def _blueprints() -> list:
         regions.bp,
         contacts.bp,
         lists.bp,
+        imports.bp,
         api.bp,
     ]

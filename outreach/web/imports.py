@@ -1,0 +1,210 @@
+"""CSV import of contacts in the web UI: upload, a progress bar while it runs, then the report.
+
+The import runs in a thread of this process, with its own app context and session, committing
+after each chunk. A job is "held" while such a thread runs it; one that is pending or running
+but held by no thread was cut off by a restart and is marked failed when next seen (the app is
+served by one process: `outreach serve`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.orm import Session
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from outreach.access import Scope
+from outreach.contacts.import_jobs import (
+    create_job,
+    fail,
+    fail_if_abandoned,
+    get_job,
+    recent_jobs,
+    report_path,
+    run_job_steps,
+)
+from outreach.errors import ServiceError
+from outreach.extensions import db
+from outreach.models import ImportJob, ImportStatus, Region, Role
+from outreach.regions import list_regions, region_by_code
+
+bp = Blueprint("imports", __name__, template_folder="templates")
+
+_held: set[int] = set()
+_held_lock = threading.Lock()
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+    region = SelectField("Region (MRC)", validators=[DataRequired()])
+    list_name = StringField("Add everyone to the list", validators=[Optional(), Length(max=120)])
+    consent_source = TextAreaField(
+        "Consent source", validators=[DataRequired("Say where consent came from."), Length(max=500)]
+    )
+
+
+def _scope() -> Scope:
+    """The user's scope; counsellors work call-backs and may not import contacts."""
+    if current_user.role == Role.COUNSELLOR:
+        abort(403)
+    return Scope.for_user(current_user)
+
+
+@bp.route("/imports")
+@login_required
+def index():
+    """Recent imports of the user's regions."""
+    scope = _scope()
+    jobs = recent_jobs(db.session, scope)
+    if any(_check_abandoned(job) for job, _region in jobs):
+        db.session.commit()
+    return render_template("imports/index.html", jobs=jobs)
+
+
+@bp.route("/imports/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Upload a CSV file; the import starts at once and its page shows the progress."""
+    scope = _scope()
+    form = ImportForm()
+    regions = list_regions(db.session, scope)
+    form.region.choices = [(r.code, f"{r.name} ({r.code})") for r in regions]
+    if form.validate_on_submit():
+        try:
+            job = _start(scope, form)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.file.errors = [*form.file.errors, exc.message]
+        else:
+            return redirect(url_for("imports.show", job_id=job.id))
+    return render_template("imports/new.html", form=form), 422 if form.errors else 200
+
+
+def _start(scope: Scope, form: ImportForm) -> ImportJob:
+    region = region_by_code(db.session, scope, form.region.data)
+    upload = form.file.data
+    folder = current_app.config["UPLOAD_FOLDER"]
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    path = os.path.join(folder, f"import-{uuid.uuid4().hex}.csv")
+    upload.save(path)
+    try:
+        job = create_job(
+            db.session,
+            scope,
+            region,
+            filename=os.path.basename(upload.filename or "upload.csv"),
+            path=path,
+            consent_source=form.consent_source.data,
+            list_name=form.list_name.data,
+        )
+    except ServiceError:
+        os.remove(path)
+        raise
+    with _held_lock:
+        _held.add(job.id)
+    db.session.commit()
+    app = current_app._get_current_object()
+    threading.Thread(target=_run, args=(app, job.id), name=f"import-{job.id}", daemon=True).start()
+    return job
+
+
+def _run(app: Flask, job_id: int) -> None:
+    """The background import: its own app context and session, a commit after each chunk."""
+    with app.app_context():
+        session = db.session
+        try:
+            for _job in run_job_steps(session, job_id):
+                session.commit()
+        except Exception:
+            app.logger.exception("import %s stopped", job_id)
+            session.rollback()
+            _fail_after_error(session, job_id)
+        finally:
+            with _held_lock:
+                _held.discard(job_id)
+            db.session.remove()
+
+
+def _fail_after_error(session: Session, job_id: int) -> None:
+    job = session.get(ImportJob, job_id)
+    if job is not None and job.status != ImportStatus.DONE:
+        fail(
+            job,
+            "The import stopped with an internal error; the rows imported before it are kept. "
+            "Upload the file again to finish — rows already imported are updated, not duplicated.",
+        )
+        session.commit()
+
+
+def _check_abandoned(job: ImportJob) -> bool:
+    with _held_lock:
+        held = job.id in _held
+    return fail_if_abandoned(job, held)
+
+
+def _job(job_id: int) -> tuple[ImportJob, Region]:
+    job = get_job(db.session, _scope(), job_id)
+    if _check_abandoned(job):
+        db.session.commit()
+    return job, db.session.get(Region, job.region_id)
+
+
+@bp.route("/imports/<int:job_id>")
+@login_required
+def show(job_id: int):
+    """A job's progress bar while it runs; its counts and rejected rows when it is done."""
+    job, region = _job(job_id)
+    return render_template("imports/show.html", job=job, region=region, status=_status(job))
+
+
+@bp.route("/imports/<int:job_id>.json")
+@login_required
+def status(job_id: int):
+    """A job's progress, polled by the page's script."""
+    job, _region = _job(job_id)
+    return jsonify(_status(job))
+
+
+@bp.route("/imports/<int:job_id>/rejected.csv")
+@login_required
+def rejected(job_id: int):
+    """Every rejected row of a finished job (line and reason) as CSV."""
+    job, _region = _job(job_id)
+    path = report_path(job)
+    if job.status != ImportStatus.DONE or not os.path.exists(path):
+        abort(404)
+    name = f"{os.path.splitext(job.filename)[0]}-rejected.csv"
+    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=name)
+
+
+def _status(job: ImportJob) -> dict:
+    total = max(job.total_bytes, 1)
+    return {
+        "id": job.id,
+        "status": job.status,
+        "finished": job.status in (ImportStatus.DONE, ImportStatus.FAILED),
+        "processed_bytes": job.processed_bytes,
+        "total_bytes": job.total_bytes,
+        "percent": min(100, job.processed_bytes * 100 // total),
+        "imported": job.imported,
+        "updated": job.updated,
+        "rejected": job.rejected,
+        "error": job.error,
+    }
