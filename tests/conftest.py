@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import UTC, datetime
 
 import flask_migrate
 import pytest
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import sessionmaker
+from support import MORNING
 from twilio.request_validator import RequestValidator
 
 from outreach import create_app
@@ -23,6 +23,8 @@ from outreach.messaging.provider import webhook_auth_token
 from outreach.messaging.simulator import SimulatorProvider
 from outreach.models import Base, Campaign, CampaignStatus, ConsentChannel, Contact, Region
 from outreach.worker import in_process_delivery
+
+pytest_plugins = ["twilio_fixtures"]
 
 PASSWORD = "correct horse battery"
 
@@ -201,10 +203,6 @@ def make_contact(app, region):
 
 # -- campaigns and messaging ----------------------------------------------------------------
 
-# 10:30 in Karachi and Dushanbe, 11:00 in Kabul, 11:30 in Bishkek: inside a 09:00–20:00 window.
-MORNING = datetime(2026, 12, 1, 5, 30, tzinfo=UTC)
-
-
 @pytest.fixture
 def make_campaign(app, region):
     """A committed campaign, running and due at MORNING, with the topic's texts."""
@@ -239,14 +237,6 @@ def dispatcher(app):
     made.clock_state = clock
     yield made
     made.close()
-
-
-def run_until_idle(dispatcher) -> None:
-    """Dispatch until nothing is due, then wait for the simulator's callbacks."""
-    while dispatcher.dispatch_once():
-        dispatcher.drain()
-    dispatcher.drain()
-    dispatcher.provider.flush()
 
 
 @pytest.fixture

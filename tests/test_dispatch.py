@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from support import MORNING, run_until_idle
 
 from outreach.campaigns.scheduling import close_finished_runs, fire_due_campaigns
 from outreach.contacts.consent import apply_consent
@@ -17,7 +18,6 @@ from outreach.models import (
     Message,
     MessageStatus,
 )
-from tests.conftest import MORNING, run_until_idle
 
 _run_until_idle = run_until_idle
 TEXTS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from support import MORNING, run_until_idle
 
 from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
@@ -16,7 +17,6 @@ from outreach.models import (
     Response,
     ResponseKind,
 )
-from tests.conftest import MORNING, run_until_idle
 
 SMS = "/webhooks/twilio/sms"
 OUR_NUMBER = "+15005550006"

@@ -235,9 +235,8 @@ class Dispatcher:
 
     def _record_sent(self, message_id: int, sid: str) -> None:
         with self.sessions() as session:
-            message = session.get(Message, message_id, with_for_update=True)
-            message.provider_sid = message.provider_sid or sid
-            outbox.advance_status(message, MessageStatus.SENT, self.clock())
+            outbox.set_provider_sid(session, message_id, sid)
+            outbox.advance_status(session, message_id, MessageStatus.SENT, self.clock())
             session.commit()
 
     def _record_error(self, prepared: Prepared, error: ProviderError, started: datetime) -> None:
@@ -271,9 +270,13 @@ class Dispatcher:
 
     def _record_interrupted(self, message_id: int, error: ProviderError) -> None:
         with self.sessions() as session:
-            message = session.get(Message, message_id, with_for_update=True)
-            message.error_message = f"{error.message}; the provider could not say whether it went"
-            outbox.advance_status(message, MessageStatus.INTERRUPTED, self.clock())
+            outbox.advance_status(
+                session,
+                message_id,
+                MessageStatus.INTERRUPTED,
+                self.clock(),
+                error_message=f"{error.message}; the provider could not say whether it went",
+            )
             session.commit()
 
     def _opt_out(self, session: Session, message: Message) -> None:

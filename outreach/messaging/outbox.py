@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
@@ -31,18 +31,39 @@ _REACHED_PROVIDER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.
 MAX_ATTEMPTS = 8
 
 
-def advance_status(message: Message, new: MessageStatus, now: datetime) -> bool:
-    """Move a message forward to `new`; a late or repeated status changes nothing (False)."""
-    if _RANK[new] <= _RANK[message.status]:
-        return False
-    message.status = new
-    message.claimed_by = None
-    message.updated_at = now
-    if new in _REACHED_PROVIDER and message.sent_at is None:
-        message.sent_at = now
+def lower_than(new: MessageStatus) -> list[MessageStatus]:
+    """The statuses a message may move from to reach `new`."""
+    return [status for status, rank in _RANK.items() if rank < _RANK[new]]
+
+
+def advance_status(
+    session: Session, message_id: int, new: MessageStatus, now: datetime, **values
+) -> bool:
+    """Move a message forward to `new` in one conditional UPDATE, so two writers racing (the
+    dispatcher recording `sent`, a callback saying `delivered`) can never move it backwards.
+    A late or repeated status changes nothing (False)."""
+    values = {"status": new, "claimed_by": None, "updated_at": now, **values}
+    if new in _REACHED_PROVIDER:
+        values["sent_at"] = func.coalesce(Message.sent_at, now)
     if new == MessageStatus.DELIVERED:
-        message.delivered_at = now
-    return True
+        values["delivered_at"] = now
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(lower_than(new)))
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def set_provider_sid(session: Session, message_id: int, sid: str) -> None:
+    """Keep the provider's SID (the first one told wins)."""
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.provider_sid.is_(None))
+        .values(provider_sid=sid),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def claim_batch(session: Session, worker_id: str, now: datetime, limit: int) -> list[int]:

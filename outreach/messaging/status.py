@@ -34,10 +34,10 @@ def find_message(session: Session, message_id: str | None, sid: str | None) -> M
     """The message a callback is about: by our id in the callback URL, else by provider SID."""
     message = None
     if message_id and message_id.isdigit():
-        message = session.get(Message, int(message_id), with_for_update=True)
+        message = session.get(Message, int(message_id))
     if message is None and sid:
         message = session.execute(
-            select(Message).where(Message.provider_sid == sid).with_for_update()
+            select(Message).where(Message.provider_sid == sid)
         ).scalar_one_or_none()
     if message is not None and sid and message.provider_sid not in (None, sid):
         return None  # a callback for another message: ignore it rather than cross wires
@@ -57,11 +57,10 @@ def apply_sms_status(
     new = PROVIDER_STATUSES.get((status or "").strip().lower())
     if message is None or new is None:
         return False
-    if sid and message.provider_sid is None:
-        message.provider_sid = sid
-    changed = outbox.advance_status(message, new, now)
-    if changed and error_code:
-        message.error_code = error_code
+    if sid:
+        outbox.set_provider_sid(session, message.id, sid)
+    extra = {"error_code": error_code} if error_code else {}
+    changed = outbox.advance_status(session, message.id, new, now, **extra)
     if error_code == UNSUBSCRIBED:
         _opt_out(session, message)
     return changed
