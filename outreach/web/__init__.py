@@ -26,7 +26,17 @@ def _load_user(user_id: str) -> User | None:
 
 def _blueprints() -> list:
     """Each blueprint module of the web layer; add new ones here."""
-    from outreach.web import api, auth, contacts, dashboard, imports, layout, lists, regions
+    from outreach.web import (
+        api,
+        auth,
+        contacts,
+        dashboard,
+        imports,
+        layout,
+        lists,
+        regions,
+        webhooks,
+    )
 
     return [
         layout.bp,
@@ -37,4 +47,5 @@ def _blueprints() -> list:
         lists.bp,
         imports.bp,
         api.bp,
+        webhooks.bp,
     ]
