@@ -1,0 +1,182 @@
+"""End to end with the real twilio SDK against the local Twilio-compatible server.
+
+A campaign to three regions in four languages goes out through `TwilioProvider`; the server
+sends signed status callbacks out of order and twice, and people reply by SMS.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+from support import MORNING
+from twilio_server import deliver_to
+
+from outreach.campaigns.content import get_topic
+from outreach.campaigns.render import render_text
+from outreach.campaigns.scheduling import fire_due_campaigns
+from outreach.contacts.consent import apply_consent
+from outreach.extensions import db
+from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
+from outreach.messaging.twilio_provider import TwilioProvider
+from outreach.models import (
+    CallbackRequest,
+    ConsentAction,
+    ConsentChannel,
+    ConsentState,
+    Contact,
+    Message,
+    MessageStatus,
+    Response,
+    ResponseKind,
+)
+
+SENDER = "+15005550006"
+INBOUND = "http://localhost/webhooks/twilio/sms"
+
+
+@pytest.fixture
+def twilio_app(app, twilio_server):
+    app.config.update(
+        OUTREACH_PROVIDER="twilio",
+        TWILIO_API_BASE_URL=twilio_server.base_url,
+        TWILIO_FROM_NUMBER=SENDER,
+    )
+    twilio_server.deliver = deliver_to(app.test_client())
+    return app
+
+
+@pytest.fixture
+def twilio_dispatcher(twilio_app):
+    provider = TwilioProvider.from_config(twilio_app.config)
+    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+    made = Dispatcher(
+        sessions,
+        provider,
+        twilio_app.config,
+        DispatchSettings(concurrency=8, batch_size=4),
+        clock=lambda: MORNING,
+    )
+    yield made
+    made.close()
+    provider.client.http_client.close()
+
+
+def _drain(dispatcher) -> None:
+    while dispatcher.dispatch_once():
+        dispatcher.drain()
+    dispatcher.drain()
+
+
+def _people(make_contact):
+    """Opted-in contacts in three regions and four languages, plus some who must get nothing."""
+    reached = [
+        make_contact("pk-isb", language="ur", name="Ayesha"),
+        make_contact("pk-isb", language="ur"),
+        make_contact("pk-isb", phone="+971501234567", language="en", name="Omar"),
+        make_contact("kg-osh", phone="+996700100200", language="ky", name="Айгүл"),
+        make_contact("kg-osh", phone="+996700100201", language="ru"),
+        make_contact("tj-dyu", phone="+992931000001", language="tg", name="Фарҳод"),
+        make_contact("tj-dyu", phone="+992931000002", language="ru", name="Ольга"),
+    ]
+    opted_out = make_contact("kg-osh", phone="+996700100202", language="ky")
+    apply_consent(db.session, opted_out, ConsentAction.OPT_OUT, ConsentChannel.SMS, "STOP")
+    elsewhere = make_contact("af-virtual", phone="+93701234567", language="fa-AF")
+    db.session.commit()
+    return reached, [opted_out, elsewhere]
+
+
+def _expected_body(contact: Contact) -> str:
+    values = {"name": contact.name or "", "mrc_name": contact.region.name, "mrc_phone": ""}
+    return render_text(get_topic("irregular-migration").text(contact.language), values)
+
+
+def test_campaign_reaches_each_opted_in_contact_once_in_their_language(
+    twilio_app, twilio_server, twilio_dispatcher, make_contact, make_campaign
+):
+    reached, left_out = _people(make_contact)
+    twilio_server.set_outcome(reached[1].phone, "sent", "undelivered", error_code=30003)
+    make_campaign(regions=("pk-isb", "kg-osh", "tj-dyu"))
+    fire_due_campaigns(db.session, MORNING)
+    db.session.commit()
+    _drain(twilio_dispatcher)
+
+    sent = twilio_server.messages
+    assert Counter(m["to"] for m in sent) == Counter(c.phone for c in reached)
+    bodies = {m["to"]: m["body"] for m in sent}
+    for contact in reached:
+        assert bodies[contact.phone] == _expected_body(contact)
+    assert {m["from"] for m in sent} == {SENDER}
+    assert not {c.phone for c in left_out} & set(bodies)
+
+    twilio_server.flush_callbacks(order="reverse", duplicate=True)
+    db.session.expire_all()
+    statuses = {
+        m.to_phone: (m.status, m.error_code) for m in db.session.execute(select(Message)).scalars()
+    }
+    expected = {c.phone: (MessageStatus.DELIVERED, None) for c in reached}
+    expected[reached[1].phone] = (MessageStatus.UNDELIVERED, "30003")
+    assert statuses == expected
+
+
+def test_replies_have_their_effect_and_stop_mid_campaign_holds(
+    twilio_app, twilio_server, twilio_dispatcher, make_contact, make_campaign
+):
+    reached, _ = _people(make_contact)
+    make_campaign(regions=("pk-isb", "kg-osh", "tj-dyu"))
+    fire_due_campaigns(db.session, MORNING)
+    db.session.commit()
+    _drain(twilio_dispatcher)
+    twilio_server.flush_callbacks()
+
+    ayesha, _, omar, aigul, _, farhod, olga = reached
+    answers = {
+        ayesha.phone: "1",
+        omar.phone: "2",
+        aigul.phone: " СТОП ",
+        farhod.phone: "stop",
+        olga.phone: "Где находится центр?",
+    }
+    for phone, body in answers.items():
+        assert twilio_server.send_inbound_sms(INBOUND, phone, SENDER, body).status_code == 200
+
+    kinds = {
+        r.contact_id: (r.kind, r.option) for r in db.session.execute(select(Response)).scalars()
+    }
+    assert kinds == {
+        ayesha.id: (ResponseKind.ANSWER, "1"),
+        omar.id: (ResponseKind.CALLBACK, "2"),
+        aigul.id: (ResponseKind.OPT_OUT, None),
+        farhod.id: (ResponseKind.OPT_OUT, None),
+        olga.id: (ResponseKind.UNRECOGNISED, None),
+    }
+    callback = db.session.execute(select(CallbackRequest)).scalar_one()
+    assert (callback.contact_id, callback.region_id) == (omar.id, omar.region_id)
+    for person in (aigul, farhod):
+        db.session.refresh(person)
+        assert person.consent == ConsentState.OPTED_OUT
+
+    # A second campaign is fanned out; Ольга says STOP while it is being sent.
+    second = make_campaign(regions=("pk-isb", "kg-osh", "tj-dyu"), name="Second wave")
+    fire_due_campaigns(db.session, MORNING)
+    db.session.commit()
+    twilio_dispatcher.dispatch_once()
+    twilio_dispatcher.drain()
+    twilio_server.send_inbound_sms(INBOUND, olga.phone, SENDER, "STOP")
+    _drain(twilio_dispatcher)
+
+    second_wave = [
+        m for m in twilio_server.messages if m["body"] and m["to"] in {c.phone for c in reached}
+    ][len(reached) :]
+    got_second = Counter(m["to"] for m in second_wave)
+    assert aigul.phone not in got_second and farhod.phone not in got_second
+    olga_row = db.session.execute(
+        select(Message).where(Message.campaign_id == second.id, Message.contact_id == olga.id)
+    ).scalar_one()
+    if olga.phone in got_second:  # it was already on its way when she wrote
+        assert olga_row.status == MessageStatus.SENT
+    else:
+        assert (olga_row.status, olga_row.error_code) == (MessageStatus.FAILED, "opted_out")
+    assert all(count == 1 for count in got_second.values())
