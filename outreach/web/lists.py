@@ -45,7 +45,8 @@ def new():
     scope = Scope.for_user(current_user)
     form = ListForm(region=request.args.get("region"))
     form.region.choices = [
-        (r.code, f"{r.code} · {r.name}") for r in list_regions(db.session, scope)
+        SelectChoice(value=r.code, label=f"{r.code} · {r.name}")
+        for r in list_regions(db.session, scope)
     ]
     if form.validate_on_submit():
         try:
