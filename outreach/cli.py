@@ -79,13 +79,10 @@ def worker_command(concurrency: int) -> None:
 
     from flask import current_app
 
-    from outreach.messaging.dispatcher import DispatchSettings
-    from outreach.worker import Worker
+    from outreach.worker import Worker, settings_from
 
     app = current_app._get_current_object()
-    worker = Worker(
-        app, settings=DispatchSettings(concurrency=concurrency, batch_size=max(50, concurrency * 4))
-    )
+    worker = Worker(app, settings=settings_from(app.config, concurrency))
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
@@ -264,3 +261,7 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     if "db" not in app.cli.commands:
         app.cli.add_command(db_group)
+
+
+if __name__ == "__main__":
+    main()

@@ -60,7 +60,11 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT": "10 per minute",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 40, "max_overflow": 10},
+        # How often a worker says it is alive, and after how long without a word it is gone
+        # (its claims are then released and its requests in flight marked interrupted).
+        "WORKER_HEARTBEAT_SECONDS": float(env.get("OUTREACH_HEARTBEAT_SECONDS", "5")),
+        "WORKER_TIMEOUT_SECONDS": float(env.get("OUTREACH_WORKER_TIMEOUT", "30")),
     }
     settings.update(overrides)
     return settings

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -38,6 +38,16 @@ def in_process_delivery(app: Flask):
     return deliver
 
 
+def settings_from(config: dict, concurrency: int = 32) -> DispatchSettings:
+    """Dispatch settings from the app's configuration."""
+    return DispatchSettings(
+        concurrency=concurrency,
+        batch_size=max(50, concurrency * 4),
+        heartbeat_seconds=config["WORKER_HEARTBEAT_SECONDS"],
+        worker_timeout=timedelta(seconds=config["WORKER_TIMEOUT_SECONDS"]),
+    )
+
+
 class Worker:
     """One worker: a scheduler for campaign times, and a dispatcher thread."""
 
@@ -52,7 +62,9 @@ class Worker:
         self.provider = provider or build_provider(app.config, deliver=in_process_delivery(app))
         with app.app_context():
             self.sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
-        self.dispatcher = Dispatcher(self.sessions, self.provider, app.config, settings)
+        self.dispatcher = Dispatcher(
+            self.sessions, self.provider, app.config, settings or settings_from(app.config)
+        )
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_job(
             self.tick,

@@ -28,3 +28,12 @@ def test_senders_are_limited_separately():
     assert limiter.try_acquire("a", 1) == 0
     assert limiter.try_acquire("b", 1) == 0
     assert limiter.try_acquire("a", 1) > 0
+
+
+def test_a_rate_below_one_spaces_the_starts_out():
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(clock)
+    assert limiter.try_acquire("s", 0.5) == 0
+    assert limiter.try_acquire("s", 0.5) == 2.0
+    clock.now += 2.0
+    assert limiter.try_acquire("s", 0.5) == 0

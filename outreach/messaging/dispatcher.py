@@ -81,6 +81,7 @@ class Dispatcher:
         self.stop_event = threading.Event()
         self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="send")
         self._pending = threading.BoundedSemaphore(self.settings.concurrency * 2)
+        self._live_workers = 1
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -105,6 +106,9 @@ class Dispatcher:
             now = self.clock()
             outbox.beat(session, self.worker_id, socket.gethostname(), os.getpid(), now)
             released, interrupted = outbox.recover_from_gone_workers(
+                session, now, self.settings.worker_timeout
+            )
+            self._live_workers = outbox.count_live_workers(
                 session, now, self.settings.worker_timeout
             )
             session.commit()
@@ -202,7 +206,9 @@ class Dispatcher:
 
     def send(self, prepared: Prepared) -> None:
         """Take a rate slot, mark the message sending (committed), call the provider, record."""
-        if not self.limiter.acquire(prepared.sender_key, prepared.rate, self.stop_event):
+        # Live workers share each sender's rate, so together they keep to it.
+        rate = prepared.rate / max(1, self._live_workers)
+        if not self.limiter.acquire(prepared.sender_key, rate, self.stop_event):
             self._release(prepared.message_id)
             return
         started = self.clock()

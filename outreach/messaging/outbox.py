@@ -187,6 +187,15 @@ def beat(session: Session, worker_id: str, hostname: str, pid: int, now: datetim
         found.beat_at = now
 
 
+def count_live_workers(session: Session, now: datetime, timeout: timedelta) -> int:
+    """How many workers have beaten within the timeout."""
+    return session.execute(
+        select(func.count())
+        .select_from(WorkerHeartbeat)
+        .where(WorkerHeartbeat.beat_at >= now - timeout)
+    ).scalar_one()
+
+
 def recover_from_gone_workers(
     session: Session, now: datetime, timeout: timedelta
 ) -> tuple[int, int]:

@@ -22,16 +22,17 @@ class SlidingWindowLimiter:
 
     def try_acquire(self, key: str, rate: float) -> float:
         """Take a slot now and return 0, or return how many seconds to wait before trying again."""
-        limit = max(1, int(rate))
+        # Below one a second (a rate shared by several workers), one start per 1/rate seconds.
+        limit, window = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / max(rate, 1e-3))
         with self._lock:
             now = self._clock()
             starts = self._starts[key]
-            while starts and starts[0] <= now - 1.0:
+            while starts and starts[0] <= now - window:
                 starts.popleft()
             if len(starts) < limit:
                 starts.append(now)
                 return 0.0
-            return starts[0] + 1.0 - now
+            return starts[0] + window - now
 
     def acquire(self, key: str, rate: float, stop: threading.Event | None = None) -> bool:
         """Wait for a slot; False when `stop` was set while waiting."""
