@@ -6,12 +6,24 @@ An opted-out number is reported and left exactly as it is (an opt-out stands).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ARRAY, any_, bindparam, cast, func, insert, literal, select, update
+from sqlalchemy import (
+    ARRAY,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
@@ -154,57 +166,52 @@ def _insert_new(
 def _insert_contacts(
     session: Session, region: Region, rows: list[ContactRow], given_at: datetime, now: datetime
 ) -> dict[str, int]:
-    """Insert new opted-in contacts; their ids by phone.
-
-    PostgreSQL: one INSERT … SELECT FROM unnest(arrays) — three parameters, however many rows.
-    SQLite: insertmanyvalues (multi-row VALUES … RETURNING).
-    """
+    """Insert new opted-in contacts in one INSERT … SELECT … RETURNING; their ids by phone."""
     contacts = Contact.__table__
     language = region.default_language
-    if _is_postgresql(session):
-        given = (
-            func.unnest(
-                _array([r.phone for r in rows], contacts.c.phone),
-                _array([r.language or language for r in rows], contacts.c.language),
-                _array([r.name for r in rows], contacts.c.name),
-            )
-            .table_valued("phone", "language", "name")
-            .render_derived()
-        )
-        constants = {
-            name: _constant(session, contacts.c[name], value)
-            for name, value in (
-                ("region_id", region.id),
-                ("consent", ConsentState.OPTED_IN.value),
-                ("consent_changed_at", given_at),
-                ("created_at", now),
-                ("updated_at", now),
-            )
-        }
-        stmt = insert(contacts).from_select(
-            ["phone", "language", "name", *constants],
-            select(given.c.phone, given.c.language, given.c.name, *constants.values()),
-        )
-        return dict(session.execute(stmt.returning(contacts.c.phone, contacts.c.id)).all())
-    values = [
+    given = _rows_table(
+        session,
         {
-            "phone": r.phone,
-            "region_id": region.id,
-            "language": r.language or language,
-            "name": r.name,
-            "consent": ConsentState.OPTED_IN.value,
-            "consent_changed_at": given_at,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for r in rows
-    ]
-    stmt = insert(contacts).returning(contacts.c.phone, contacts.c.id)
-    return dict(session.execute(stmt, values).all())
+            "phone": [r.phone for r in rows],
+            "language": [r.language or language for r in rows],
+            "name": [r.name for r in rows],
+        },
+    )
+    constants = {
+        name: _constant(session, contacts.c[name], value)
+        for name, value in (
+            ("region_id", region.id),
+            ("consent", ConsentState.OPTED_IN.value),
+            ("consent_changed_at", given_at),
+            ("created_at", now),
+            ("updated_at", now),
+        )
+    }
+    stmt = insert(contacts).from_select(
+        ["phone", "language", "name", *constants],
+        select(given.c.phone, given.c.language, given.c.name, *constants.values()),
+    )
+    return dict(session.execute(stmt.returning(contacts.c.phone, contacts.c.id)).all())
 
 
-def _array(values: list, column):
-    return cast(bindparam(None, values, type_=ARRAY(column.type)), ARRAY(column.type))
+def _rows_table(session: Session, columns: dict[str, list]):
+    """Many rows of text as a table in one statement, with one parameter per column (PostgreSQL:
+    `unnest` of arrays) or one in all (SQLite: `json_each` of a JSON array of rows).
+
+    Binding a few big parameters instead of one parameter set per row is what makes the
+    import's writes cheap next to parsing the numbers.
+    """
+    names = list(columns)
+    if _is_postgresql(session):
+        arrays = [
+            cast(bindparam(None, values, type_=ARRAY(String)), ARRAY(String))
+            for values in columns.values()
+        ]
+        return func.unnest(*arrays).table_valued(*names).render_derived()
+    rows = json.dumps(list(zip(*columns.values(), strict=True)), ensure_ascii=False)
+    each = func.json_each(bindparam(None, rows, type_=String)).table_valued("value")
+    picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(names)]
+    return select(*picked).select_from(each).subquery()
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -215,7 +222,8 @@ def _among(session: Session, column, values: list):
     """`column IN (values)`; on PostgreSQL `= ANY(array)`, one parameter however many values."""
     if _is_postgresql(session):
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    each = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
+    return column.in_(select(each.table_valued("value").c.value))
 
 
 def _constant(session: Session, column, value):

@@ -1,0 +1,268 @@
+"""Benchmark: CSV import of contacts against a bare phonenumbers loop over the same rows.
+
+    .venv/bin/python bench/import_contacts.py                      # 100,000 rows, SQLite file
+    .venv/bin/python bench/import_contacts.py --database-url postgresql+psycopg://postgres@127.0.0.1/x
+    .venv/bin/python bench/import_contacts.py --memory             # 1,000,000 rows, peak RSS
+
+The baseline is `phonenumbers.parse` + `is_valid_number` + `format_number` over the phone cells
+of the generated file. The import is the service the CLI uses (`ContactImport`), committing
+after each chunk, into a fresh database brought to head by the real migrations: a SQLite file in
+a temporary folder, or — for a PostgreSQL URL — a throwaway database created next to the one
+named and dropped afterwards (the named database itself is not touched).
+
+`BENCH_CHUNK_SIZE` (default 1000) sets the rows per chunk, to try other sizes.
+
+Targets (issue 2): ratio ≤ 2.0 on SQLite, ≤ 2.5 on PostgreSQL; peak RSS for 1,000,000 rows
+under 300 MB. This is not a test; it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import phonenumbers
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REGION = "pk-isb"
+COUNTRY = "PK"
+CHUNK_SIZE = int(os.environ.get("BENCH_CHUNK_SIZE", "1000"))
+TARGETS = {"sqlite": 2.0, "postgresql": 2.5}
+
+NAMES = [
+    "Ahmed Khan",
+    "Fatima Bibi",
+    "Muhammad Asif",
+    "Ayesha Noor",  # Latin
+    "Иван Петров",
+    "Гулнора Рахимова",
+    "Фарход Назаров",
+    "Айгуль Садыкова",  # Cyrillic
+    "علی خان",
+    "فاطمہ بی بی",
+    "محمد آصف",
+    "زرمینه احمدزی",  # Arabic script (Urdu, Pashto)
+    "Тоҷиддин Раҳмонов",
+    "Oʻktam Yoʻldoshev",
+    "",
+]
+LANGUAGES = ["", "", "ur", "ps", "en", "ru", "Tajik", "ky", "uz", "Dari"]
+
+
+def _pk_local(rnd: random.Random) -> str:
+    operator = rnd.choice(["300", "301", "303", "312", "321", "333", "345", "302", "331"])
+    rest = f"{rnd.randrange(10**7):07d}"
+    style = rnd.randrange(4)
+    if style == 0:
+        return f"0{operator} {rest}"
+    if style == 1:
+        return f"0{operator}-{rest}"
+    if style == 2:
+        return f"0{operator}{rest}"
+    return f"0{operator} {rest[:3]} {rest[3:]}"
+
+
+def _international(rnd: random.Random) -> str:
+    kind = rnd.randrange(7)
+    digits = f"{rnd.randrange(10**7):07d}"
+    if kind == 0:
+        return f"+92 3{rnd.choice('0123')}{rnd.randrange(10)} {digits}"
+    if kind == 1:
+        return f"0092{rnd.choice(['300', '333', '345'])}{digits}"
+    if kind == 2:
+        return f"+992 {rnd.choice(['93', '90', '92', '98', '55'])} {digits[:3]} {digits[3:]}"
+    if kind == 3:
+        return f"+996 {rnd.choice(['555', '700', '770', '505'])} {digits[1:]}"
+    if kind == 4:
+        return f"+7 9{rnd.randrange(10)}{rnd.randrange(10)} {digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    if kind == 5:
+        return f"+971 5{rnd.choice('02568')} {digits}"
+    return f"+966 5{rnd.randrange(10)} {digits[:3]} {digits[3:]}"
+
+
+def _bad(rnd: random.Random) -> str:
+    return rnd.choice(["12345", "not a number", "", "0300 12", "+92 000 0000000", "+1 555"])
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> int:
+    """Write a CSV of `rows` data rows (header with odd spacing); return the file's size."""
+    rnd = random.Random(seed)
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([" Phone ", "Name", "LANGUAGE", "list"])
+        recent: list[str] = []
+        for i in range(rows):
+            roll = rnd.random()
+            if roll < 0.01:
+                phone = _bad(rnd)
+            elif roll < 0.015 and recent:
+                phone = rnd.choice(recent)  # a duplicate in the file
+            elif roll < 0.6:
+                phone = _pk_local(rnd)
+            else:
+                phone = _international(rnd)
+            if i % 97 == 0:
+                recent = recent[-50:] + [phone]
+            listed = "job fair" if i % 5 == 0 else ""
+            writer.writerow([phone, rnd.choice(NAMES), rnd.choice(LANGUAGES), listed])
+    return path.stat().st_size
+
+
+def phone_cells(path: Path) -> list[str]:
+    """The phone column of the generated file, for the baseline."""
+    with path.open(encoding="utf-8-sig", newline="") as src:
+        reader = csv.reader(src)
+        next(reader)
+        return [row[0] for row in reader]
+
+
+def baseline(phones: list[str]) -> float:
+    """Seconds for parse + is_valid_number + format_number (E.164) over every phone cell."""
+    e164 = phonenumbers.PhoneNumberFormat.E164
+    started = time.perf_counter()
+    for raw in phones:
+        try:
+            number = phonenumbers.parse(raw, COUNTRY)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            phonenumbers.format_number(number, e164)
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def fresh_database(url: str | None, folder: Path):
+    """A database at head: a new SQLite file, or a throwaway PostgreSQL database."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if not url or url.startswith("sqlite"):
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    base = make_url(url)
+    name = f"bench_import_{os.getpid()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run_import(database_url: str, path: Path) -> tuple[float, object]:
+    """Migrate to head, then time the CLI's import service over the file, committing per chunk."""
+    import flask_migrate
+    from sqlalchemy import select
+
+    from outreach import create_app
+    from outreach.access import Scope
+    from outreach.contacts.importing import ContactImport
+    from outreach.extensions import db
+    from outreach.models import Region
+
+    instance = path.parent / "instance"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    app.instance_path = str(instance)
+    with app.app_context():
+        with contextlib.redirect_stderr(open(os.devnull, "w")):  # noqa: SIM117
+            flask_migrate.upgrade()
+        region = db.session.execute(select(Region).where(Region.code == REGION)).scalar_one()
+        started = time.perf_counter()
+        with (
+            path.open("rb") as stream,
+            ContactImport(
+                db.session,
+                Scope.everything(),
+                region,
+                stream,
+                consent_source="benchmark sign-up sheet",
+                filename=path.name,
+                list_name="benchmark",
+            ) as job,
+        ):
+            for _step in job.run():
+                db.session.commit()
+            progress = job.progress
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    return elapsed, progress
+
+
+def bench_speed(rows: int, url: str | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        folder = Path(tmp)
+        path = folder / "contacts.csv"
+        size = generate(path, rows)
+        phones = phone_cells(path)
+        base = baseline(phones)
+        del phones
+        with fresh_database(url, folder) as database_url:
+            dialect = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+            elapsed, progress = run_import(database_url, path)
+    ratio = elapsed / base
+    print(f"rows: {rows:,} ({size / 1e6:.1f} MB), database: {dialect}")
+    print(f"imported {progress.imported}, updated {progress.updated}, rejected {progress.rejected}")
+    print(f"baseline (parse + is_valid_number + format_number): {base:.2f} s")
+    print(f"import (ContactImport, commit per chunk):           {elapsed:.2f} s")
+    print(f"ratio: {ratio:.2f} (target ≤ {TARGETS[dialect]})")
+
+
+def bench_memory(rows: int, url: str | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        folder = Path(tmp)
+        path = folder / "contacts.csv"
+        size = generate(path, rows)
+        with fresh_database(url, folder) as database_url:
+            child = subprocess.run(
+                [sys.executable, __file__, "--child", str(path), "--database-url", database_url],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+    print(f"rows: {rows:,} ({size / 1e6:.1f} MB)")
+    print(child.stdout.strip())
+
+
+def child(path: Path, database_url: str) -> None:
+    """Import in this process alone and print its peak resident memory."""
+    elapsed, progress = run_import(database_url, path)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"imported {progress.imported}, updated {progress.updated}, rejected {progress.rejected}"
+        f" in {elapsed:.1f} s"
+    )
+    print(f"peak RSS of the importing process: {peak_mb:.0f} MB (target < 300 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=None, help="rows to generate")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--memory", action="store_true", help="peak RSS for 1,000,000 rows")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.database_url)
+    elif args.memory:
+        bench_memory(args.rows or 1_000_000, args.database_url)
+    else:
+        bench_speed(args.rows or 100_000, args.database_url)
+
+
+if __name__ == "__main__":
+    main()
