@@ -82,7 +82,7 @@ def fan_out(session: Session, campaign: Campaign, run: CampaignRun, now: datetim
     rows = select(*columns.values()).where(condition)
     insert = _dialect_insert(session)(Message).from_select(list(columns), rows)
     insert = insert.on_conflict_do_nothing(index_elements=["run_id", "contact_id"])
-    return session.execute(insert).rowcount
+    return session.execute(insert, execution_options={"preserve_rowcount": True}).rowcount
 
 
 def _dialect_insert(session: Session):
