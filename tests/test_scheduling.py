@@ -76,7 +76,7 @@ def test_a_launch_within_the_grace_period_still_goes(app, make_contact, make_cam
 def test_recurring_campaign_skips_who_got_it_within_the_period(
     app, make_contact, make_campaign, dispatcher
 ):
-    first = make_contact()
+    make_contact()
     campaign = make_campaign(recurrence="weekly")
     fire_due_campaigns(db.session, MORNING)
     db.session.commit()
