@@ -38,12 +38,18 @@ def _migrations_dir() -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Foreign keys on, WAL so the worker and the web app can share the file."""
+    """Foreign keys on, WAL so the worker and the web app can share the file, and a `lower()`
+    that folds every script (SQLite's own folds only A–Z), so searching "айгуль" finds "Айгуль"."""
+    dbapi_connection.create_function("lower", 1, _fold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _fold(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def register_blueprints(app: Flask) -> None:

@@ -36,6 +36,10 @@ def test_search_by_name_latin_and_cyrillic(client, make_user, login, make_contac
     assert "+996555123456" in page and "+996555654321" not in page
     assert "+923001112233" not in page
 
+    # Any case, in any script: a coordinator types the name as it comes.
+    page = _text(client.get("/contacts", query_string={"q": "айгуль бекова"}))
+    assert "+996555123456" in page and "+996555654321" not in page
+
 
 def test_search_by_phone_in_any_common_writing(client, make_user, login, make_contact):
     login(make_user("coordinator", ["pk-isb"]))
