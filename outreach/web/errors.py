@@ -32,7 +32,17 @@ def _http_error(exc: HTTPException):
     return _respond(exc.code or 500, code, exc.description or exc.name)
 
 
+def _refuse_nul_characters():
+    """No text a person types holds a NUL; PostgreSQL refuses to store one, so refuse it first."""
+    for values in (request.args, request.form if request.mimetype != "application/json" else {}):
+        for value in values.values() if values else ():
+            if "\x00" in value:
+                return _respond(400, "bad_request", "the request holds a NUL character")
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
     """Service errors and HTTP errors as pages, or as JSON under /api/."""
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.before_request(_refuse_nul_characters)

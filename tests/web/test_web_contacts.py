@@ -235,3 +235,13 @@ def test_counsellors_may_not_export(client, make_user, login, make_contact):
     assert client.get("/contacts/export.csv").status_code == 403
     assert _audits("contacts.export") == []
     assert "Export CSV" not in _text(client.get("/contacts"))
+
+
+def test_a_nul_character_in_a_search_or_form_is_refused_not_a_crash(
+    client, make_user, login, make_contact
+):
+    login(make_user("coordinator", ["pk-isb"]))
+    contact = make_contact(region_code="pk-isb")
+    assert client.get("/contacts", query_string={"q": "Ali\x00"}).status_code == 400
+    response = client.post(f"/contacts/{contact.id}/opt-out", data={"source": "phone\x00call"})
+    assert response.status_code == 400
