@@ -56,6 +56,16 @@ NUMBER_PATTERNS = {
 ABROAD = {"PK": "AE", "AF": "AE", "TJ": "RU", "KG": "RU", "UZ": "RU"}
 
 LISTS = ["Returnees", "Job fair 2026", "Community sessions"]
+# Made-up MRC phone numbers for the demo ({mrc_phone} in texts); admins set the real ones.
+DEMO_MRC_PHONES = {
+    "pk-isb": "+92 51 555 0101",
+    "pk-lhr": "+92 42 555 0102",
+    "pk-pew": "+92 91 555 0103",
+    "af-virtual": "+93 20 555 0104",
+    "tj-dyu": "+992 37 555 0105",
+    "kg-osh": "+996 3222 50106",
+    "uz-tas": "+998 71 555 0107",
+}
 PER_REGION = 40
 
 
@@ -96,6 +106,7 @@ def load_demo(session: Session, seed: int = 2026) -> None:
         create_user(session, email, role, regions, password)
     stamp = ConsentStamp(channel=ConsentChannel.IMPORT, source="Demo data: outreach event sign-up")
     for region in session.execute(select(Region).order_by(Region.code)).scalars():
+        region.phone = region.phone or DEMO_MRC_PHONES.get(region.code)
         outcomes = upsert_contacts(
             session, Scope.everything(), region, _rows_for(region, rng), stamp
         )
