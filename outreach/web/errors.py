@@ -33,8 +33,12 @@ def _http_error(exc: HTTPException):
 
 
 def _refuse_nul_characters():
-    """No text a person types holds a NUL; PostgreSQL refuses to store one, so refuse it first."""
-    for values in (request.args, request.form if request.mimetype != "application/json" else {}):
+    """No text a person types holds a NUL; PostgreSQL refuses to store one, so refuse it first.
+
+    The API reads its own bodies (and refuses NULs itself), so only its query string is looked at.
+    """
+    form = {} if request.path.startswith(API_PREFIX) else request.form
+    for values in (request.args, form):
         for value in values.values() if values else ():
             if "\x00" in value:
                 return _respond(400, "bad_request", "the request holds a NUL character")
