@@ -247,7 +247,10 @@ def send_test_message(
     campaign = get_campaign(session, scope, campaign_id)
     region = (campaign.regions or [lst.region for lst in campaign.lists])[0]
     number = normalise_phone(phone, region.country)
-    language = parse_language(language) or pick_language(campaign.texts, None, region)
+    asked = (language or "").strip()
+    language = parse_language(asked) if asked else pick_language(campaign.texts, None, region)
+    if language is None:
+        raise ValidationFailed(f"unknown language {asked!r}", {"field": "language"})
     if language not in campaign.texts:
         raise ValidationFailed("the campaign has no text in that language", {"field": "language"})
     values = {
