@@ -82,7 +82,12 @@ def create_campaign(
 
 
 def _found(items) -> list:
-    return [item for item in items if item is not None]
+    """The regions or lists found, each once: one named twice would break the link table."""
+    found: dict[int, object] = {}
+    for item in items:
+        if item is not None:
+            found.setdefault(item.id, item)
+    return list(found.values())
 
 
 def _topic(topic_id: str, problems: dict):
