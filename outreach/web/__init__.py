@@ -29,12 +29,15 @@ def _blueprints() -> list:
     from outreach.web import (
         api,
         auth,
+        campaigns,
         contacts,
         dashboard,
         imports,
         layout,
         lists,
+        prices,
         regions,
+        simulator,
         webhooks,
     )
 
@@ -46,6 +49,9 @@ def _blueprints() -> list:
         contacts.bp,
         lists.bp,
         imports.bp,
+        campaigns.bp,
+        simulator.bp,
+        prices.bp,
         api.bp,
         webhooks.bp,
     ]
