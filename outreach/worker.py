@@ -59,12 +59,13 @@ class Worker:
         tick_seconds: float = 2.0,
     ) -> None:
         self.app = app
-        self.provider = provider or build_provider(app.config, deliver=in_process_delivery(app))
+        settings = settings or settings_from(app.config)
+        self.provider = provider or build_provider(
+            app.config, deliver=in_process_delivery(app), concurrency=settings.concurrency
+        )
         with app.app_context():
             self.sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
-        self.dispatcher = Dispatcher(
-            self.sessions, self.provider, app.config, settings or settings_from(app.config)
-        )
+        self.dispatcher = Dispatcher(self.sessions, self.provider, app.config, settings)
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self.scheduler.add_job(
             self.tick,

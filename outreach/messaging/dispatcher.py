@@ -82,6 +82,7 @@ class Dispatcher:
         self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="send")
         self._pending = threading.BoundedSemaphore(self.settings.concurrency * 2)
         self._live_workers = 1
+        self._freed = threading.Event()
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -97,7 +98,9 @@ class Dispatcher:
                 self.heartbeat()
                 last_beat = now
             if self.dispatch_once() == 0:
-                self.stop_event.wait(self.settings.poll_seconds)
+                # Busy: claim again as soon as senders free room. Idle: poll for due rows.
+                self._freed.wait(self.settings.poll_seconds)
+                self._freed.clear()
         self._pool.shutdown(wait=True)
 
     def heartbeat(self) -> None:
@@ -118,7 +121,7 @@ class Dispatcher:
     def dispatch_once(self) -> int:
         """Claim what the pool has room for, prepare it, and hand it to the senders."""
         room = self._room()
-        if room == 0:
+        if room < max(1, self.settings.concurrency // 2):  # keep claims batched
             return 0
         with self.sessions() as session:
             now = self.clock()
@@ -203,12 +206,15 @@ class Dispatcher:
             log.exception("sending message %s failed unexpectedly", prepared.message_id)
         finally:
             self._pending.release()
+            self._freed.set()
 
     def send(self, prepared: Prepared) -> None:
         """Take a rate slot, mark the message sending (committed), call the provider, record."""
-        # Live workers share each sender's rate, so together they keep to it.
+        # Live workers share each sender's rate, so together they keep to it. Wait until the
+        # sender has room, mark the message sending, then take the slot: the limit counts the
+        # moment the request leaves, and a message waiting for room is never `sending`.
         rate = prepared.rate / max(1, self._live_workers)
-        if not self.limiter.acquire(prepared.sender_key, rate, self.stop_event):
+        if not self.limiter.acquire(prepared.sender_key, rate, self.stop_event, take=False):
             self._release(prepared.message_id)
             return
         started = self.clock()
@@ -220,6 +226,7 @@ class Dispatcher:
                 self._release(prepared.message_id)
                 return
             session.commit()
+        self.limiter.acquire(prepared.sender_key, rate)
         sms = OutboundSms(
             to=prepared.to,
             body=prepared.body,

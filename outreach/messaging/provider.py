@@ -89,13 +89,16 @@ def webhook_auth_token(config: dict) -> str:
     return hmac.new(secret, b"outreach-simulator", hashlib.sha256).hexdigest()
 
 
-def build_provider(config: dict, deliver=None) -> Provider:
-    """The provider named by OUTREACH_PROVIDER; `deliver` posts signed callbacks to the app."""
+def build_provider(config: dict, deliver=None, concurrency: int = 32) -> Provider:
+    """The provider named by OUTREACH_PROVIDER; `deliver` posts signed callbacks to the app.
+
+    `concurrency` sizes the connection pool to the requests the dispatcher keeps in flight.
+    """
     name = config["OUTREACH_PROVIDER"]
     if name == "twilio":
         from outreach.messaging.twilio_provider import TwilioProvider
 
-        return TwilioProvider.from_config(config)
+        return TwilioProvider.from_config(config, pool_maxsize=concurrency)
     from outreach.messaging.simulator import SimulatorProvider
 
     return SimulatorProvider(config, deliver=deliver)

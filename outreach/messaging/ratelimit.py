@@ -20,8 +20,11 @@ class SlidingWindowLimiter:
         self._starts: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def try_acquire(self, key: str, rate: float) -> float:
-        """Take a slot now and return 0, or return how many seconds to wait before trying again."""
+    def try_acquire(self, key: str, rate: float, take: bool = True) -> float:
+        """Take a slot now and return 0, or return how many seconds to wait before trying again.
+
+        With `take=False` it only looks: 0 means a slot is free now.
+        """
         # Below one a second (a rate shared by several workers), one start per 1/rate seconds.
         limit, window = (int(rate), 1.0) if rate >= 1 else (1, 1.0 / max(rate, 1e-3))
         with self._lock:
@@ -30,14 +33,17 @@ class SlidingWindowLimiter:
             while starts and starts[0] <= now - window:
                 starts.popleft()
             if len(starts) < limit:
-                starts.append(now)
+                if take:
+                    starts.append(now)
                 return 0.0
             return starts[0] + window - now
 
-    def acquire(self, key: str, rate: float, stop: threading.Event | None = None) -> bool:
-        """Wait for a slot; False when `stop` was set while waiting."""
+    def acquire(
+        self, key: str, rate: float, stop: threading.Event | None = None, take: bool = True
+    ) -> bool:
+        """Wait for a slot (and take it, unless `take=False`); False when `stop` was set."""
         while True:
-            wait = self.try_acquire(key, rate)
+            wait = self.try_acquire(key, rate, take)
             if wait <= 0:
                 return True
             if stop is not None and stop.wait(wait):

@@ -19,18 +19,28 @@ class TwilioProvider:
 
     name = "twilio"
 
-    def __init__(self, account_sid: str, auth_token: str, base_url: str, timeout: float = 15.0):
-        self.client = build_twilio_client(account_sid, auth_token, base_url, timeout=timeout)
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        base_url: str,
+        timeout: float = 15.0,
+        pool_maxsize: int | None = None,
+    ):
+        self.client = build_twilio_client(
+            account_sid, auth_token, base_url, timeout=timeout, pool_maxsize=pool_maxsize
+        )
 
     @classmethod
-    def from_config(cls, config: dict) -> TwilioProvider:
+    def from_config(cls, config: dict, pool_maxsize: int | None = None) -> TwilioProvider:
         """A provider from the TWILIO_* settings; missing credentials are a clear error."""
         sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
         if not sid or not token:
             raise RuntimeError(
                 "OUTREACH_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
             )
-        return cls(sid, token, config.get("TWILIO_API_BASE_URL") or "https://api.twilio.com")
+        base_url = config.get("TWILIO_API_BASE_URL") or "https://api.twilio.com"
+        return cls(sid, token, base_url, pool_maxsize=pool_maxsize)
 
     def send_sms(self, sms: OutboundSms) -> Receipt:
         """Create one message with a status callback."""
