@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.campaigns.content import get_topic, keyword_action, load_common, match_reply_option
@@ -57,29 +58,12 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> str | None:
 
     A webhook delivered twice (same SID) is recorded and answered once.
     """
-    if (
-        sms.sid
-        and session.execute(select(Message.id).where(Message.provider_sid == sms.sid)).first()
-    ):
-        return None
     contact = session.execute(
         select(Contact).where(Contact.phone == sms.sender.strip())
     ).scalar_one_or_none()
     region = contact.region if contact else _region_for_number(session, sms.to)
-    session.add(
-        Message(
-            direction=Direction.INBOUND,
-            contact_id=contact.id if contact else None,
-            region_id=region.id if region else None,
-            to_phone=sms.to,
-            from_phone=sms.sender,
-            body=sms.body,
-            status=MessageStatus.RECEIVED,
-            provider_sid=sms.sid,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    if not _record_inbound(session, sms, contact, region, now):
+        return None
     language = contact.language if contact else (region.default_language if region else "en")
     action = keyword_action(sms.body, language)
     if action is not None:
@@ -89,6 +73,35 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> str | None:
     if reply and contact is not None:
         _record_reply(session, contact, sms, reply, now)
     return reply
+
+
+def _record_inbound(session, sms: InboundSms, contact, region, now) -> bool:
+    """Insert the inbound row; False when this SID was recorded already (a repeated webhook).
+
+    One statement that skips a conflicting SID, so even two deliveries racing each other are
+    recorded (and answered) once.
+    """
+    insert = _dialect_insert(session)(Message).values(
+        direction=Direction.INBOUND,
+        contact_id=contact.id if contact else None,
+        region_id=region.id if region else None,
+        to_phone=sms.to,
+        from_phone=sms.sender,
+        body=sms.body,
+        status=MessageStatus.RECEIVED,
+        provider_sid=sms.sid,
+        segments=1,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    if sms.sid:
+        insert = insert.on_conflict_do_nothing(index_elements=["provider_sid"])
+    return session.execute(insert.returning(Message.id)).first() is not None
+
+
+def _dialect_insert(session: Session):
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _region_for_number(session: Session, our_number: str) -> Region | None:
@@ -112,7 +125,7 @@ def _keyword(session, sms, contact, region, action: KeywordAction, now) -> str |
             session, contact, _CONSENT[action], ConsentChannel.SMS, sms.body.strip(), at=now
         )
     kind = ResponseKind.OPT_OUT if action == KeywordAction.OPT_OUT else ResponseKind.OPT_IN
-    _response(session, contact, latest_campaign_id(session, contact), kind, sms.body, now)
+    _response(session, contact, latest_campaign(session, contact)[0], kind, sms.body, now)
     texts = common.opted_out if action == KeywordAction.OPT_OUT else common.opted_in
     return _common_text(texts, language, contact.region)
 
@@ -144,19 +157,20 @@ def _remember_unknown_opt_out(session, sms, region, action, now) -> Contact | No
     return contact
 
 
-def latest_campaign_id(session: Session, contact: Contact) -> int | None:
-    """The campaign whose message the contact received most recently."""
-    return session.execute(
-        select(Message.campaign_id)
+def latest_campaign(session: Session, contact: Contact) -> tuple[int | None, str | None]:
+    """The campaign whose message the contact received most recently: (id, topic)."""
+    row = session.execute(
+        select(Message.campaign_id, Campaign.topic)
+        .join(Campaign, Campaign.id == Message.campaign_id)
         .where(
             Message.contact_id == contact.id,
             Message.direction == Direction.OUTBOUND,
-            Message.campaign_id.is_not(None),
             Message.status.in_(SENT_STATUSES),
         )
         .order_by(Message.sent_at.desc(), Message.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    ).first()
+    return (row.campaign_id, row.topic) if row else (None, None)
 
 
 def _answer(session, sms, contact, now) -> str | None:
@@ -164,9 +178,8 @@ def _answer(session, sms, contact, now) -> str | None:
     if contact is None:
         session.add(Response(channel="sms", kind=ResponseKind.UNRECOGNISED, text=sms.body, at=now))
         return None
-    campaign_id = latest_campaign_id(session, contact)
-    campaign = session.get(Campaign, campaign_id) if campaign_id else None
-    option = _option(campaign, sms.body, contact.language)
+    campaign_id, topic = latest_campaign(session, contact)
+    option = _option(topic, sms.body, contact.language)
     if option is None:
         _response(session, contact, campaign_id, ResponseKind.UNRECOGNISED, sms.body, now)
         if not contact.is_opted_in:
@@ -175,17 +188,18 @@ def _answer(session, sms, contact, now) -> str | None:
     kind = ResponseKind.CALLBACK if option.action == OptionAction.CALLBACK else ResponseKind.ANSWER
     response = _response(session, contact, campaign_id, kind, sms.body, now, option.key)
     if option.action == OptionAction.CALLBACK:
+        session.flush()  # the request points at the response
         _request_callback(session, contact, campaign_id, response, now)
     if not contact.is_opted_in:
         return None  # an opted-out person's request is kept, but no text goes back to them
     return render_text(option.reply(contact.language), _values(contact.region, contact))
 
 
-def _option(campaign: Campaign | None, text: str, language: str):
-    if campaign is None:
+def _option(topic_id: str | None, text: str, language: str):
+    if topic_id is None:
         return None
     try:
-        topic = get_topic(campaign.topic)
+        topic = get_topic(topic_id)
     except UnknownTopic:
         return None
     return match_reply_option(topic, text, language)
@@ -202,7 +216,6 @@ def _response(session, contact, campaign_id, kind, text, now, option=None) -> Re
         at=now,
     )
     session.add(response)
-    session.flush()
     return response
 
 
