@@ -137,7 +137,8 @@ def new():
         counters=_counters(form, topic, languages),
         sample_values=SAMPLE_VALUES,
         regions=regions,
-        zones_help="; ".join(f"{r.code}: {r.timezone}" for r in regions) or "UTC",
+        zones={r.code: r.timezone for r in regions},
+        zone_label=_zone_label(form, regions),
         field_help=FIELD_HELP,
         general_errors=general,
     ), status
@@ -160,6 +161,13 @@ def _create(form, scope, topic, languages, regions, lists, general: list[str]):
     db.session.commit()
     flash(f"Draft “{campaign.name}” saved. Check the summary, send a test, then launch.", "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _zone_label(form, regions) -> str:
+    """Which time zone the send time is read in, as the form stands."""
+    ticked = [r for r in regions if r.code in (form.regions.data or [])]
+    first = (ticked or regions or [None])[0]
+    return f"{first.timezone} ({first.code})" if first else "UTC"
 
 
 def _topics_data(topics) -> dict:
@@ -208,7 +216,9 @@ def _render_show(campaign, test_form: TestSendForm, status: int = 200):
     summary = preview(db.session, campaign)
     allowed = {event for (state, event) in MOVES if state == campaign.status}
     moves = [name for name, events in EVENTS.items() if allowed.intersection(events)]
-    zone = (campaign.regions or [lst.region for lst in campaign.lists])[0].timezone
+    places = [*campaign.regions, *(lst.region for lst in campaign.lists)]
+    zone = places[0].timezone
+    zones = list(dict.fromkeys(region.timezone for region in places))
     try:
         topic = get_topic(campaign.topic)
     except UnknownTopic:
@@ -218,6 +228,7 @@ def _render_show(campaign, test_form: TestSendForm, status: int = 200):
         campaign=campaign,
         topic=topic,
         zone=zone,
+        zones=zones,
         summary=summary,
         stats=campaign_stats(db.session, campaign),
         messages=recent_messages(db.session, campaign),

@@ -115,6 +115,17 @@
     if (repeat) { repeat.closest(".field").hidden = when !== "recurring"; }
   }
 
+  var zones = JSON.parse(document.getElementById("campaign-zones").textContent);
+  function showZone() {
+    var label = form.querySelector("[data-zone]");
+    var ticked = form.querySelector('input[name="regions"]:checked');
+    var code = ticked ? ticked.value : Object.keys(zones)[0];
+    if (label && code) { label.textContent = zones[code] + " (" + code + ")"; }
+  }
+  form.querySelectorAll('input[name="regions"]').forEach(function (box) {
+    box.addEventListener("change", showZone);
+  });
+
   areas.forEach(function (a) { loaded[a.dataset.lang] = a.value; });
   form.querySelectorAll("[data-no-script]").forEach(function (el) { el.hidden = true; });
   var current = select.value;
