@@ -1,11 +1,11 @@
-"""A contact's consent history as staff read it: each event with who recorded it."""
+"""A contact's history as staff read it: consent events (with who), answers, call-backs."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.models import ConsentEvent, Contact, User
+from outreach.models import CallbackRequest, ConsentEvent, Contact, Response, User
 
 
 def consent_history_with_staff(
@@ -19,3 +19,23 @@ def consent_history_with_staff(
         .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc())
     )
     return [(event, email) for event, email in session.execute(stmt)]
+
+
+def responses_of(session: Session, contact: Contact) -> list[Response]:
+    """What a contact answered (replies, key presses, keywords), newest first."""
+    stmt = (
+        select(Response)
+        .where(Response.contact_id == contact.id)
+        .order_by(Response.at.desc(), Response.id.desc())
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def callbacks_of(session: Session, contact: Contact) -> list[CallbackRequest]:
+    """A contact's call-back requests, newest first."""
+    stmt = (
+        select(CallbackRequest)
+        .where(CallbackRequest.contact_id == contact.id)
+        .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
+    )
+    return list(session.execute(stmt).scalars())

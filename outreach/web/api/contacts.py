@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from outreach.contacts.batch import ContactItem, ItemResult, upsert_contact_items
-from outreach.contacts.history import consent_history_with_staff
+from outreach.contacts.history import callbacks_of, consent_history_with_staff, responses_of
 from outreach.contacts.service import ContactFilters, change_consent, search_contacts, view_contact
 from outreach.errors import ServiceError, ValidationFailed
 from outreach.extensions import db
@@ -16,6 +16,7 @@ from outreach.web.api import current_scope, registry
 from outreach.web.api.io import validation_details
 from outreach.web.api.schemas import (
     MAX_BATCH,
+    CallbackOut,
     ConsentEventOut,
     ContactBatchOut,
     ContactDetail,
@@ -28,6 +29,7 @@ from outreach.web.api.schemas import (
     ErrorOut,
     OptInIn,
     OptOutIn,
+    ResponseOut,
 )
 
 CONTACT = "/contacts/<int(max=2147483647):contact_id>"
@@ -130,7 +132,7 @@ def get_contacts(query: ContactQuery):
 
 @registry.route("GET", CONTACT, responses={200: ContactDetail}, tag="contacts")
 def get_contact(contact_id: int):
-    """One contact with its consent history (the view is audited)."""
+    """One contact with its consent history, answers and call-backs (the view is audited)."""
     contact = view_contact(db.session, current_scope(), contact_id, channel="api")
     events = [
         ConsentEventOut(
@@ -142,9 +144,37 @@ def get_contact(contact_id: int):
         )
         for event, email in consent_history_with_staff(db.session, contact)
     ]
-    detail = ContactDetail(**contact_out(contact).model_dump(), consent_events=events)
+    detail = ContactDetail(
+        **contact_out(contact).model_dump(),
+        consent_events=events,
+        responses=[_response_out(r) for r in responses_of(db.session, contact)],
+        callbacks=[_callback_out(c) for c in callbacks_of(db.session, contact)],
+    )
     db.session.commit()
     return detail, 200
+
+
+def _response_out(response) -> ResponseOut:
+    return ResponseOut(
+        campaign_id=response.campaign_id,
+        channel=response.channel,
+        kind=str(response.kind),
+        option=response.option,
+        text=response.text,
+        at=response.at,
+    )
+
+
+def _callback_out(callback) -> CallbackOut:
+    return CallbackOut(
+        id=callback.id,
+        status=str(callback.status),
+        campaign_id=callback.campaign_id,
+        created_at=callback.created_at,
+        claimed_at=callback.claimed_at,
+        completed_at=callback.completed_at,
+        outcome=callback.outcome,
+    )
 
 
 @registry.route(

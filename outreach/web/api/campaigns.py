@@ -1,0 +1,227 @@
+"""Campaigns through the API: compose with a preview, launch, pause, resume, cancel, stats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from outreach.campaigns.listing import check_may_manage, search_campaigns
+from outreach.campaigns.service import (
+    CampaignInput,
+    cancel_campaign,
+    create_campaign,
+    get_campaign,
+    launch_campaign,
+    pause_campaign,
+    resume_campaign,
+    send_test_message,
+)
+from outreach.campaigns.stats import campaign_stats, preview
+from outreach.errors import ValidationFailed
+from outreach.extensions import db
+from outreach.models import Campaign, utcnow
+from outreach.regions import format_minutes
+from outreach.web.api import current_scope, registry
+from outreach.web.api.schemas import (
+    CampaignCreated,
+    CampaignDetail,
+    CampaignIn,
+    CampaignOut,
+    CampaignPage,
+    CampaignQuery,
+    CampaignStatsOut,
+    ErrorOut,
+    NoBody,
+    RunOut,
+    SendTestIn,
+    SendTestOut,
+    WindowOut,
+)
+
+CAMPAIGN = "/campaigns/<int(max=2147483647):campaign_id>"
+FORBIDDEN = {403: ErrorOut}
+ACTION_ERRORS = {403: ErrorOut, 409: ErrorOut}
+
+
+def campaign_out(campaign: Campaign) -> CampaignOut:
+    """A campaign's settings as the API shows them."""
+    window = None
+    if campaign.window_start is not None:
+        window = WindowOut(
+            start=format_minutes(campaign.window_start),
+            end=format_minutes(campaign.window_end if campaign.window_end is not None else 1440),
+        )
+    return CampaignOut(
+        id=campaign.id,
+        name=campaign.name,
+        topic=campaign.topic,
+        channel=str(campaign.channel),
+        status=str(campaign.status),
+        send_at=campaign.send_at,
+        recurrence=campaign.recurrence or None,
+        window=window,
+        rate_per_second=campaign.rate_per_second,
+        regions=sorted(r.code for r in campaign.regions),
+        lists=sorted(lst.id for lst in campaign.lists),
+        next_run_at=campaign.next_run_at,
+        created_at=campaign.created_at,
+        launched_at=campaign.launched_at,
+        finished_at=campaign.finished_at,
+    )
+
+
+def campaign_detail(campaign: Campaign) -> CampaignDetail:
+    """A campaign with its texts, stats by current message status, and runs."""
+    runs = [
+        RunOut(
+            id=run.id,
+            scheduled_for=run.scheduled_for,
+            status=str(run.status),
+            started_at=run.started_at,
+            fanned_out_at=run.fanned_out_at,
+            finished_at=run.finished_at,
+        )
+        for run in campaign.runs
+    ]
+    return CampaignDetail(
+        **campaign_out(campaign).model_dump(),
+        texts=dict(campaign.texts or {}),
+        fields=dict(campaign.fields or {}),
+        stats=CampaignStatsOut(**campaign_stats(db.session, campaign)),
+        runs=runs,
+    )
+
+
+def _problems_as_list(exc: ValidationFailed) -> ValidationFailed:
+    """The service's `{field: problem}` as the API's list of `{field, message}`."""
+    if isinstance(exc.details, dict) and "field" not in exc.details:
+        details = [{"field": f, "message": m} for f, m in exc.details.items()]
+        return ValidationFailed(exc.message, details, code=exc.code)
+    return exc
+
+
+@registry.route(
+    "POST",
+    "/campaigns",
+    body=CampaignIn,
+    responses={201: CampaignCreated, **FORBIDDEN},
+    tag="campaigns",
+)
+def post_campaign(body: CampaignIn):
+    """Compose a draft campaign; answers its audience, segments and estimated cost."""
+    scope = current_scope()
+    check_may_manage(scope)
+    data = CampaignInput(
+        name=body.name,
+        topic=body.topic,
+        channel=body.channel,
+        regions=body.regions,
+        lists=body.lists,
+        texts=body.texts,
+        fields=body.fields,
+        send_at=body.send_at,
+        recurrence=body.recurrence,
+        window_start=body.window.start if body.window else None,
+        window_end=body.window.end if body.window else None,
+        rate_per_second=body.rate_per_second,
+    )
+    try:
+        campaign = create_campaign(db.session, scope, data, scope.user_id)
+    except ValidationFailed as exc:
+        raise _problems_as_list(exc) from None
+    summary = preview(db.session, campaign)
+    db.session.commit()
+    return CampaignCreated(id=campaign.id, status=str(campaign.status), **summary), 201
+
+
+@registry.route(
+    "GET", "/campaigns", query=CampaignQuery, responses={200: CampaignPage}, tag="campaigns"
+)
+def get_campaigns(query: CampaignQuery):
+    """Campaigns the user may see, newest first, optionally of one status."""
+    page = search_campaigns(db.session, current_scope(), query.status, query.page, query.per_page)
+    return CampaignPage(
+        items=[campaign_out(c) for c in page.items], total=page.total, page=page.page
+    ), 200
+
+
+@registry.route("GET", CAMPAIGN, responses={200: CampaignDetail}, tag="campaigns")
+def get_one_campaign(campaign_id: int):
+    """One campaign with its stats (each message once, in its current status) and runs."""
+    campaign = get_campaign(db.session, current_scope(), campaign_id)
+    return campaign_detail(campaign), 200
+
+
+def _act(campaign_id: int, action: Callable):
+    scope = current_scope()
+    check_may_manage(scope)
+    campaign = action(db.session, scope, campaign_id, utcnow())
+    db.session.commit()
+    return campaign_detail(campaign), 200
+
+
+@registry.route(
+    "POST",
+    CAMPAIGN + "/launch",
+    body=NoBody,
+    responses={200: CampaignDetail, **ACTION_ERRORS},
+    tag="campaigns",
+)
+def launch(campaign_id: int, body: NoBody):
+    """Launch a draft: at `send_at` when that is ahead (scheduled), else now (running)."""
+    return _act(campaign_id, launch_campaign)
+
+
+@registry.route(
+    "POST",
+    CAMPAIGN + "/pause",
+    body=NoBody,
+    responses={200: CampaignDetail, **ACTION_ERRORS},
+    tag="campaigns",
+)
+def pause(campaign_id: int, body: NoBody):
+    """Pause a scheduled or running campaign; messages already with the provider go on."""
+    return _act(campaign_id, pause_campaign)
+
+
+@registry.route(
+    "POST",
+    CAMPAIGN + "/resume",
+    body=NoBody,
+    responses={200: CampaignDetail, **ACTION_ERRORS},
+    tag="campaigns",
+)
+def resume(campaign_id: int, body: NoBody):
+    """Resume a paused campaign from where it stopped."""
+    return _act(campaign_id, resume_campaign)
+
+
+@registry.route(
+    "POST",
+    CAMPAIGN + "/cancel",
+    body=NoBody,
+    responses={200: CampaignDetail, **ACTION_ERRORS},
+    tag="campaigns",
+)
+def cancel(campaign_id: int, body: NoBody):
+    """Cancel for good: messages not yet sent are not sent, and no run is to come."""
+    return _act(campaign_id, cancel_campaign)
+
+
+@registry.route(
+    "POST",
+    CAMPAIGN + "/test-send",
+    body=SendTestIn,
+    responses={202: SendTestOut, **FORBIDDEN},
+    tag="campaigns",
+)
+def send_test(campaign_id: int, body: SendTestIn):
+    """Queue one copy of the text (marked [TEST]) to one number; not part of the stats."""
+    scope = current_scope()
+    check_may_manage(scope)
+    message = send_test_message(
+        db.session, scope, campaign_id, body.phone, body.language or None, utcnow()
+    )
+    db.session.commit()
+    return SendTestOut(
+        message_id=message.id, status="queued", phone=message.to_phone, language=message.language
+    ), 202
