@@ -7,6 +7,7 @@ sends signed status callbacks out of order and twice, and people reply by SMS.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from outreach.models import (
     MessageStatus,
     Response,
     ResponseKind,
+    utcnow,
 )
 
 SENDER = "+15005550006"
@@ -180,3 +182,77 @@ def test_replies_have_their_effect_and_stop_mid_campaign_holds(
     else:
         assert (olga_row.status, olga_row.error_code) == (MessageStatus.FAILED, "opted_out")
     assert all(count == 1 for count in got_second.values())
+
+
+def test_provider_errors_retry_fail_or_opt_out_as_they_should(
+    twilio_app, twilio_server, twilio_dispatcher, make_contact, make_campaign
+):
+    gone = make_contact("kg-osh", phone="+996700100301", language="ru")
+    bad = make_contact("kg-osh", phone="+996700100302", language="ru")
+    twilio_server.fail_recipient(gone.phone, 21610)
+    twilio_server.fail_recipient(bad.phone, 21211)
+    make_campaign(regions=("kg-osh",))
+    fire_due_campaigns(db.session, MORNING)
+    db.session.commit()
+    twilio_dispatcher.dispatch_once()
+    twilio_dispatcher.drain()
+
+    rows = {m.contact_id: m for m in db.session.execute(select(Message)).scalars()}
+    assert (rows[gone.id].status, rows[gone.id].error_code) == (MessageStatus.FAILED, "21610")
+    assert (rows[bad.id].status, rows[bad.id].error_code) == (MessageStatus.FAILED, "21211")
+    db.session.refresh(gone)
+    db.session.refresh(bad)
+    assert gone.consent == ConsentState.OPTED_OUT  # 21610: the number unsubscribed
+    assert bad.consent == ConsentState.OPTED_IN
+
+
+def test_a_429_is_retried_after_the_providers_retry_after(
+    twilio_app, twilio_server, twilio_dispatcher, make_contact, make_campaign
+):
+    busy = make_contact("kg-osh", phone="+996700100300", language="ru")
+    make_campaign(regions=("kg-osh",))
+    fire_due_campaigns(db.session, MORNING)
+    db.session.commit()
+    twilio_server.fail_next(429, retry_after=30)
+    twilio_dispatcher.dispatch_once()
+    twilio_dispatcher.drain()
+    message = db.session.execute(select(Message)).scalar_one()
+    assert (message.contact_id, message.status, message.error_code) == (
+        busy.id,
+        MessageStatus.QUEUED,
+        "20429",
+    )
+    assert message.next_attempt_at >= MORNING + timedelta(seconds=30)
+    assert _drain(twilio_dispatcher) is None  # not due yet: nothing is sent again
+    assert len(twilio_server.messages) == 0
+
+
+@pytest.mark.parametrize("went_out", [True, False])
+def test_an_ambiguous_timeout_is_checked_with_the_provider_before_any_retry(
+    twilio_app, twilio_server, make_contact, make_campaign, went_out
+):
+    provider = TwilioProvider(
+        twilio_server.account_sid, twilio_server.auth_token, twilio_server.base_url, timeout=0.5
+    )
+    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+    dispatcher = Dispatcher(sessions, provider, twilio_app.config)  # the real clock
+    went = make_contact("kg-osh", phone="+996700100400", language="ru")
+    now = utcnow()
+    make_campaign(regions=("kg-osh",), window_start=0, window_end=1440, next_run_at=now)
+    fire_due_campaigns(db.session, now)
+    db.session.commit()
+    twilio_server.hang_next(after_create=went_out)  # the answer never comes
+    try:
+        dispatcher.dispatch_once()
+        dispatcher.drain()
+    finally:
+        dispatcher.close()
+        provider.client.http_client.close()
+    message = db.session.execute(select(Message).where(Message.contact_id == went.id)).scalar_one()
+    created = [m for m in twilio_server.messages if m["to"] == went.phone]
+    if went_out:  # the provider has it: recorded as sent, never sent again
+        assert len(created) == 1
+        assert (message.status, message.provider_sid) == (MessageStatus.SENT, created[0]["sid"])
+    else:  # the provider has no such message: safe to send again later
+        assert created == []
+        assert (message.status, message.attempts) == (MessageStatus.QUEUED, 1)

@@ -622,6 +622,8 @@ class FakeTwilio:
         if match is None or match["account"] != self.account_sid:
             return self._error(404, 20404)
         kind, sid = match["kind"], match["sid"]
+        if request.method == "GET" and sid is None:
+            return self._list(kind, request)
         if sid is not None or request.method == "GET":
             return self._fetch(kind, sid, record) if request.method == "GET" else self._error(405)
         if request.method != "POST":
@@ -767,6 +769,27 @@ class FakeTwilio:
             return self._error(404, 20404)
         record.resource = _public(resource)
         return self._json(200, resource)
+
+    def _list(self, kind: str, request: Request) -> Response:
+        """One page of the resources, newest first, filtered by `To` as Twilio's list is."""
+        table = self._messages if kind == "Messages" else self._calls
+        to = request.args.get("To")
+        size = int(request.args.get("PageSize", "50"))
+        with self._lock:
+            found = [_public(r) for r in reversed(table.values()) if to in (None, r.get("to"))]
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/{kind}.json"
+        page = {
+            kind.lower(): found[:size],
+            "page": 0,
+            "page_size": size,
+            "start": 0,
+            "end": max(0, min(size, len(found)) - 1),
+            "uri": uri,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
+        return Response(json.dumps(page), status=200, mimetype="application/json")
 
     def _json(self, status: int, resource: dict[str, Any]) -> Response:
         body = json.dumps(_public(resource))

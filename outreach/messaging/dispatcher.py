@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.contacts.consent import apply_consent
 from outreach.messaging import outbox
 from outreach.messaging.compose import (
     Prepared,
@@ -33,11 +32,10 @@ from outreach.messaging.compose import (
 )
 from outreach.messaging.provider import OutboundSms, Provider, ProviderError
 from outreach.messaging.ratelimit import SlidingWindowLimiter
+from outreach.messaging.status import UNSUBSCRIBED, opt_out_unsubscribed
 from outreach.messaging.window import is_open, next_opening, recipient_zones
 from outreach.models import (
     Campaign,
-    ConsentAction,
-    ConsentChannel,
     ConsentState,
     Contact,
     Message,
@@ -47,7 +45,9 @@ from outreach.models import (
 )
 
 log = logging.getLogger(__name__)
-UNSUBSCRIBED = "21610"
+
+
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -270,16 +270,28 @@ class Dispatcher:
             else:
                 outbox.fail(message, error.code, error.message, now)
                 if error.code == UNSUBSCRIBED:
-                    self._opt_out(session, message)
+                    opt_out_unsubscribed(session, message)
             session.commit()
 
     def _find_sent(self, prepared: Prepared, started: datetime) -> tuple[bool, str | None]:
-        """Ask the provider whether an ambiguous request went out: (answer known, its SID)."""
+        """Ask the provider whether an ambiguous request went out: (answer known, its SID).
+
+        Its clock may differ from ours, so it looks a little further back, and a message the
+        outbox already knows by its SID is another one, never this.
+        """
         try:
-            receipt = self.provider.find_sms(prepared.to, prepared.body, started)
+            found = self.provider.find_sms(prepared.to, prepared.body, started - CLOCK_SKEW)
         except ProviderError:
             return False, None
-        return True, (receipt.sid if receipt else None)
+        with self.sessions() as session:
+            known = set(
+                session.execute(
+                    select(Message.provider_sid).where(
+                        Message.to_phone == prepared.to, Message.provider_sid.is_not(None)
+                    )
+                ).scalars()
+            )
+        return True, next((r.sid for r in found if r.sid not in known), None)
 
     def _record_interrupted(self, message_id: int, error: ProviderError) -> None:
         with self.sessions() as session:
@@ -291,14 +303,3 @@ class Dispatcher:
                 error_message=f"{error.message}; the provider could not say whether it went",
             )
             session.commit()
-
-    def _opt_out(self, session: Session, message: Message) -> None:
-        contact = session.get(Contact, message.contact_id) if message.contact_id else None
-        if contact is not None and contact.consent == ConsentState.OPTED_IN:
-            apply_consent(
-                session,
-                contact,
-                ConsentAction.OPT_OUT,
-                ConsentChannel.SMS,
-                "provider error 21610: the number has unsubscribed from this sender",
-            )

@@ -76,8 +76,8 @@ class Provider(Protocol):
     def start_call(self, call: OutboundCall) -> Receipt:
         """Start one outbound call; raise ProviderError when it is not accepted."""
 
-    def find_sms(self, to: str, body: str, since: datetime) -> Receipt | None:
-        """The message to `to` with `body` accepted since `since`, if the provider has one."""
+    def find_sms(self, to: str, body: str, since: datetime) -> list[Receipt]:
+        """The messages to `to` with `body` the provider accepted since `since`, newest first."""
 
 
 def webhook_auth_token(config: dict) -> str:

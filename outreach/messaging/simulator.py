@@ -57,13 +57,14 @@ class SimulatorProvider:
         """Accept the call; the simulator page plays its menu."""
         return Receipt(sid="CA" + uuid.uuid4().hex, status="queued")
 
-    def find_sms(self, to: str, body: str, since: datetime) -> Receipt | None:
-        """A message accepted since `since` with this recipient and body."""
+    def find_sms(self, to: str, body: str, since: datetime) -> list[Receipt]:
+        """Messages accepted since `since` with this recipient and body."""
         with self._lock:
-            for sid, (sent_to, sent_body, at) in self._accepted.items():
-                if sent_to == to and sent_body == body and at >= since:
-                    return Receipt(sid=sid, status="sent")
-        return None
+            return [
+                Receipt(sid=sid, status="sent")
+                for sid, (sent_to, sent_body, at) in self._accepted.items()
+                if sent_to == to and sent_body == body and at >= since
+            ]
 
     def sign(self, url: str, params: dict) -> dict:
         """The headers Twilio would send with this webhook."""

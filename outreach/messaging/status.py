@@ -62,11 +62,12 @@ def apply_sms_status(
     extra = {"error_code": error_code} if error_code else {}
     changed = outbox.advance_status(session, message.id, new, now, **extra)
     if error_code == UNSUBSCRIBED:
-        _opt_out(session, message)
+        opt_out_unsubscribed(session, message)
     return changed
 
 
-def _opt_out(session: Session, message: Message) -> None:
+def opt_out_unsubscribed(session: Session, message: Message) -> None:
+    """The provider says the number unsubscribed from us (21610): record it as an opt-out."""
     contact = session.get(Contact, message.contact_id) if message.contact_id else None
     if contact is not None and contact.consent == ConsentState.OPTED_IN:
         apply_consent(

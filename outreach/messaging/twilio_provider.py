@@ -65,17 +65,16 @@ class TwilioProvider:
             )
         return Receipt(sid=created.sid, status=created.status)
 
-    def find_sms(self, to: str, body: str, since: datetime) -> Receipt | None:
-        """A message to `to` with this body created since `since` (after an ambiguous timeout)."""
+    def find_sms(self, to: str, body: str, since: datetime) -> list[Receipt]:
+        """Messages to `to` with this body created since `since` (after an ambiguous timeout)."""
         with _translated_errors(self.client):
             recent = self.client.messages.list(to=to, limit=50)
-        for message in recent:
-            created = message.date_created
-            if message.body == body and (
-                created is None or created >= since.replace(microsecond=0)
-            ):
-                return Receipt(sid=message.sid, status=message.status)
-        return None
+        since = since.replace(microsecond=0)
+        return [
+            Receipt(sid=m.sid, status=m.status)
+            for m in recent
+            if m.body == body and (m.date_created is None or m.date_created >= since)
+        ]
 
 
 class _translated_errors:
