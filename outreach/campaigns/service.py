@@ -131,6 +131,9 @@ def _send_at(send_at: datetime | None, problems: dict) -> datetime | None:
     if send_at is not None and send_at.tzinfo is None:
         problems["send_at"] = "a date and time with its UTC offset"
         return None
+    if send_at is not None and not 2000 <= send_at.year <= 2100:
+        problems["send_at"] = "a date between the years 2000 and 2100"
+        return None
     return send_at
 
 
@@ -250,7 +253,10 @@ def send_test_message(
     no consent record: the number is the coordinator's own.
     """
     campaign = get_campaign(session, scope, campaign_id)
-    region = (campaign.regions or [lst.region for lst in campaign.lists])[0]
+    regions = campaign.regions or [lst.region for lst in campaign.lists]
+    if not regions:
+        raise ValidationFailed("the campaign has no region or list left to send from")
+    region = regions[0]
     number = normalise_phone(phone, region.country)
     asked = (language or "").strip()
     language = parse_language(asked) if asked else pick_language(campaign.texts, None, region)

@@ -36,6 +36,9 @@ STAT_KEYS = (
 )
 
 
+_CONSENT_KINDS = (ResponseKind.OPT_OUT, ResponseKind.OPT_IN)
+
+
 def audience_by_language(session: Session, campaign: Campaign) -> dict[str, int]:
     """Opted-in contacts in the audience now, by their language."""
     rows = session.execute(
@@ -135,7 +138,7 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
     return {
         "audience": messages,
         **counts,
-        "replies": sum(n for k, n in kinds.items() if k != ResponseKind.OPT_OUT),
+        "replies": sum(n for k, n in kinds.items() if k not in _CONSENT_KINDS),
         "opt_outs": kinds.get(ResponseKind.OPT_OUT, 0),
         "callbacks": callbacks,
     }
