@@ -7,7 +7,11 @@
 The provider is the real `TwilioProvider` (the official SDK) pointed by `TWILIO_API_BASE_URL` at
 the local Twilio-compatible server of the tests (`tests/twilio_server.py`, on 127.0.0.1), which
 answers every create after `--latency` seconds (200 ms by default) and records when each request
-arrived. Status callbacks are planned but never delivered, so the app is not in the measurement.
+arrived. The server runs in a child process of its own (spawned, not forked), so it does not
+share the dispatcher's GIL: its clock sees requests when they arrive, not when the dispatcher's
+threads let it run. It sends its record back through a pipe at the end and is always stopped
+(terminated, then killed, if it does not stop when asked). Status callbacks are planned but
+never delivered, so the app is not in the measurement.
 
 Setup (not timed): a fresh database at head by the real migrations (a SQLite file in a temporary
 folder, or a throwaway PostgreSQL database next to the one named, dropped afterwards);
@@ -16,13 +20,15 @@ folder, or a throwaway PostgreSQL database next to the one named, dropped afterw
 `fire_campaign`.
 
 Measured: a real `Dispatcher` (its own thread, a pool of `--concurrency` sender threads) runs
-until every message is `sent`, or until a deadline (3× the ideal time + 30 s), then stops. From
-the server's record: achieved rate = messages / (last create start − first create start), the most
-creates that started in any one second (must not exceed the limit), and achieved / limit. That
-rate counts one window fewer than the messages fill, so a perfect limiter shows a little over
-the limit (2,000 messages at 100/s: 2,000 / 19 s = 105.3/s); the bench prints that figure too.
-The server's clock sees each request when it arrives, after the dispatcher's DB work between
-taking a rate slot and sending, so its per-second count is the one the provider would enforce.
+until every message is `sent`, or until a deadline (3× the ideal time + 30 s), then stops. The
+provider's `send_sms` is wrapped to note `time.monotonic()` just before each request (the client's
+send start); the server notes `time.monotonic()` when each request arrives (both processes read
+the same system-wide monotonic clock). From each record: achieved rate = messages / (last start −
+first start), the most starts in any one second (must not exceed the limit), and achieved /
+limit. That rate counts one window fewer than the messages fill, so a perfect limiter shows a
+little over the limit (2,000 messages at 100/s: 2,000 / 19 s = 105.3/s); the bench prints that
+figure too. The client's count is what the dispatcher's limiter promises; the server's is the one
+the provider would enforce (arrivals, with the transport's jitter on top).
 
 Target (issue 3): achieved ≥ 90% of the limit, never more than the limit in any one second.
 This is not a test; it prints figures.
@@ -32,7 +38,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import math
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -46,6 +54,91 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
 TARGET = 0.90
+SERVER_START_SECONDS = 60  # the child must say where it listens within this
+SERVER_STOP_SECONDS = 30  # … and hand its record back within this once asked to stop
+
+
+def serve_fake_twilio(conn, account_sid: str, auth_token: str, latency: float) -> None:
+    """Child process: run `FakeTwilio` until told to stop (or the parent is gone), send the record.
+
+    Sends `base_url` first; on "stop" (or EOF) stops the server and sends a dict with every
+    create's arrival time (`time.monotonic()`), To, From and HTTP status, the most requests in
+    flight, and the server's own errors.
+    """
+    from tests.twilio_server import FakeTwilio
+
+    server = FakeTwilio(account_sid, auth_token, latency=latency)
+    server.start()
+    try:
+        conn.send(server.base_url)
+        with contextlib.suppress(EOFError, OSError):
+            conn.recv()
+    finally:
+        server.stop()
+    creates = [r for r in server.requests if r.is_create and r.path.endswith("/Messages.json")]
+    record = {
+        "starts": [r.started for r in creates],
+        "to": [r.form.get("To") for r in creates],
+        "from": [r.form.get("From") for r in creates],
+        "status": [r.status for r in creates],
+        "max_in_flight": server.max_in_flight,
+        "errors": list(server.errors),
+    }
+    with contextlib.suppress(OSError):
+        conn.send(record)
+    conn.close()
+
+
+class ServerProcess:
+    """The handle `twilio_server_process` yields: where the server listens, and its record."""
+
+    def __init__(self, conn, process) -> None:
+        self._conn = conn
+        self._process = process
+        self.base_url: str = ""
+        self.record: dict | None = None
+
+    def finish(self) -> dict:
+        """Stop the server and return its record (once)."""
+        if self.record is None:
+            self._conn.send("stop")
+            if not self._conn.poll(SERVER_STOP_SECONDS):
+                raise RuntimeError("the Twilio server process did not hand back its record")
+            self.record = self._conn.recv()
+        return self.record
+
+
+@contextlib.contextmanager
+def twilio_server_process(latency: float):
+    """`FakeTwilio` on 127.0.0.1 in a spawned child process; stopped on the way out, always."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(
+        target=serve_fake_twilio,
+        args=(child, _common.ACCOUNT_SID, _common.AUTH_TOKEN, latency),
+        name="fake-twilio",
+        daemon=True,
+    )
+    process.start()
+    child.close()
+    handle = ServerProcess(parent, process)
+    try:
+        if not parent.poll(SERVER_START_SECONDS):
+            raise RuntimeError("the Twilio server process did not start")
+        handle.base_url = parent.recv()
+        yield handle
+    finally:
+        # Asking for the record also drains the pipe, so the child never blocks on sending it.
+        with contextlib.suppress(Exception):
+            handle.finish()
+        process.join(SERVER_STOP_SECONDS)
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+        parent.close()
 
 
 def statuses(session, campaign_id: int) -> dict[str, int]:
@@ -61,7 +154,97 @@ def statuses(session, campaign_id: int) -> dict[str, int]:
     return {str(status): count for status, count in rows}
 
 
-def dispatch_until_sent(app, campaign_id: int, total: int, settings, deadline: float):
+def timed_send_sms(provider, starts: list[tuple[float, str]]):
+    """Wrap `provider.send_sms` to note `time.monotonic()` (and To) just before each request."""
+    send_sms = provider.send_sms
+
+    def send(sms):
+        starts.append((time.monotonic(), sms.to))  # list.append is atomic: safe from any thread
+        return send_sms(sms)
+
+    provider.send_sms = send
+
+
+class Phases:
+    """Where each send's time goes (`--phases`): durations noted by wrapping the dispatcher."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = collections.defaultdict(list)
+
+    def note(self, phase: str, seconds: float) -> None:
+        self.times[phase].append(seconds)  # list.append is atomic
+
+    def timed(self, phase: str, fn):
+        def wrapper(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.note(phase, time.perf_counter() - began)
+
+        return wrapper
+
+    def instrument(self, dispatcher) -> None:
+        submit, limiter = dispatcher._pool.submit, dispatcher.limiter
+        send_and_release, reserve, start = (
+            dispatcher._send_and_release,
+            limiter.reserve,
+            limiter.start,
+        )
+        reserved_at = threading.local()
+
+        def timed_submit(fn, prepared):
+            queued = time.perf_counter()
+
+            def run():
+                self.note("waiting for a sender thread", time.perf_counter() - queued)
+                return send_and_release(prepared)
+
+            return submit(run)
+
+        def timed_reserve(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return reserve(*args, **kwargs)
+            finally:
+                reserved_at.t = time.perf_counter()
+                self.note("limiter: wait for a place", reserved_at.t - began)
+
+        def timed_start(key):
+            self.note("reserved → start (mark sending)", time.perf_counter() - reserved_at.t)
+            return start(key)
+
+        dispatcher._pool.submit = timed_submit
+        limiter.reserve, limiter.start = timed_reserve, timed_start
+        dispatcher.send = self.timed("send() in all", dispatcher.send)
+        dispatcher._record_sent = self.timed("record sent (commit)", dispatcher._record_sent)
+        dispatcher.dispatch_once = self.timed(
+            "dispatch_once (claim + prepare)", dispatcher.dispatch_once
+        )
+        dispatcher.provider.send_sms = self.timed("provider request", dispatcher.provider.send_sms)
+
+    def report(self) -> None:
+        print("phases (ms): count, mean, p50, p95, max")
+        for phase, values in self.times.items():
+            values = sorted(values)
+            n = len(values)
+            mean = sum(values) / n
+            p50, p95 = values[n // 2], values[min(n - 1, int(n * 0.95))]
+            print(
+                f"  {phase:34} {n:6,} {mean * 1e3:8.1f} {p50 * 1e3:8.1f} {p95 * 1e3:8.1f}"
+                f" {values[-1] * 1e3:8.1f}"
+            )
+
+
+def dispatch_until_sent(
+    app,
+    campaign_id: int,
+    total: int,
+    settings,
+    deadline: float,
+    client_starts: list[tuple[float, str]],
+    phases: Phases | None = None,
+):
     """Run a Dispatcher in its own thread until `total` messages are sent; seconds taken."""
     from sqlalchemy.orm import sessionmaker
 
@@ -69,9 +252,12 @@ def dispatch_until_sent(app, campaign_id: int, total: int, settings, deadline: f
     from outreach.messaging.dispatcher import Dispatcher
     from outreach.messaging.provider import build_provider
 
-    provider = build_provider(app.config)
+    provider = build_provider(app.config, concurrency=settings.concurrency)
+    timed_send_sms(provider, client_starts)
     sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
     dispatcher = Dispatcher(sessions, provider, app.config, settings)
+    if phases is not None:
+        phases.instrument(dispatcher)
     thread = threading.Thread(target=dispatcher.run, name="dispatcher", daemon=True)
     started = time.monotonic()
     thread.start()
@@ -93,7 +279,7 @@ def bench(args) -> None:
     from outreach.extensions import db
     from outreach.messaging.dispatcher import DispatchSettings
     from outreach.models import Campaign
-    from tests.twilio_server import FakeTwilio
+    from tests.twilio_server import max_in_window
 
     total, rate = args.messages, args.rate
     defaults = DispatchSettings()
@@ -102,9 +288,11 @@ def bench(args) -> None:
         batch_size=args.batch_size or defaults.batch_size,
         poll_seconds=args.poll_seconds or defaults.poll_seconds,
     )
+    client_starts: list[tuple[float, str]] = []
+    phases = Phases() if args.phases else None
     with (
         tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp,
-        FakeTwilio(_common.ACCOUNT_SID, _common.AUTH_TOKEN, latency=args.latency) as server,
+        twilio_server_process(args.latency) as server,
     ):
         folder = Path(tmp)
         with _common.fresh_database(args.database_url, folder, "bench_dispatch") as url:
@@ -132,20 +320,38 @@ def bench(args) -> None:
                 session.remove()
 
                 deadline = 3 * total / rate + 30
-                wall = dispatch_until_sent(app, campaign_id, total, settings, deadline)
+                wall = dispatch_until_sent(
+                    app, campaign_id, total, settings, deadline, client_starts, phases
+                )
                 with db.session() as session:
                     final = statuses(session, campaign_id)
                 db.session.remove()
                 db.engine.dispose()
 
-        starts = server.create_starts()
-        answers = collections.Counter(r.status for r in server.requests if r.is_create)
-        busiest = server.max_starts_in_window(1.0)
-        max_in_flight = server.max_in_flight
-        errors = len(server.errors)
+        record = server.finish()
 
-    span = starts[-1] - starts[0] if len(starts) > 1 else float("nan")
-    achieved = len(starts) / span
+    starts = sorted(record["starts"])
+    answers = collections.Counter(record["status"])
+    busiest = max_in_window(starts, 1.0)
+    client = sorted(t for t, _ in client_starts)
+    # Client send start → server arrival, per recipient (each is sent once when all goes well).
+    sent_at = {to: t for t, to in client_starts}
+    lags = sorted(
+        t - sent_at[to]
+        for t, to in zip(record["starts"], record["to"], strict=True)
+        if to in sent_at
+    )
+    client_busiest = max_in_window(client, 1.0)
+    max_in_flight, errors = record["max_in_flight"], len(record["errors"])
+    recipients = collections.Counter(record["to"])
+    doubled = sum(1 for n in recipients.values() if n > 1)
+
+    def rate_of(times: list[float]) -> tuple[float, float]:
+        span = times[-1] - times[0] if len(times) > 1 else float("nan")
+        return span, (len(times) / span if span else float("nan"))
+
+    span, achieved = rate_of(starts)
+    client_span, client_achieved = rate_of(client)
     ratio = achieved / rate
     all_sent = final.get("sent", 0) == total
     print(
@@ -154,18 +360,28 @@ def bench(args) -> None:
     )
     print(f"statuses: {dict(sorted(final.items()))}; server answers: {dict(answers)}")
     print(
-        f"creates: {len(starts):,} over {span:.2f} s (wall {wall:.2f} s); "
-        f"most in flight at the server: {max_in_flight}; server errors: {errors}"
+        f"creates: {len(starts):,} over {span:.2f} s at the server, {len(client):,} over "
+        f"{client_span:.2f} s at the client (wall {wall:.2f} s); recipients sent more than "
+        f"once: {doubled}; most in flight at the server: {max_in_flight}; server errors: {errors}"
     )
-    within = "within the limit" if busiest <= rate else "OVER THE LIMIT"
-    print(f"most starts in any one second at the server: {busiest} (limit {rate:g}) — {within}")
+    if lags:
+        print(
+            "client send start → server arrival (ms): "
+            f"p50 {lags[len(lags) // 2] * 1e3:.1f}, p95 {lags[int(len(lags) * 0.95)] * 1e3:.1f}, "
+            f"max {lags[-1] * 1e3:.1f}"
+        )
+    for where, count in (("client (send start)", client_busiest), ("server (arrival)", busiest)):
+        within = "within the limit" if count <= rate else "OVER THE LIMIT"
+        print(f"most starts in any one second, {where}: {count} (limit {rate:g}) — {within}")
     ideal = total / (math.ceil(total / rate) - 1) if total > rate else float("nan")
     print(
-        f"achieved: {achieved:.1f} msg/s = messages / (last start − first start)"
-        f" (a perfect limiter would show {ideal:.1f})"
+        f"achieved: {achieved:.1f} msg/s at the server, {client_achieved:.1f} at the client"
+        f" = messages / (last start − first start) (a perfect limiter would show {ideal:.1f})"
     )
     verdict = "met" if ratio >= TARGET and all_sent else "MISSED"
     print(f"ratio achieved/limit: {ratio:.1%} (target ≥ {TARGET:.0%}) — {verdict}")
+    if phases is not None:
+        phases.report()
 
 
 def main() -> None:
@@ -176,6 +392,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, help="DispatchSettings.concurrency")
     parser.add_argument("--batch-size", type=int, help="DispatchSettings.batch_size")
     parser.add_argument("--poll-seconds", type=float, help="DispatchSettings.poll_seconds")
+    parser.add_argument(
+        "--phases", action="store_true", help="time each step of a send (adds a little overhead)"
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     bench(parser.parse_args())
 

@@ -57,6 +57,9 @@ class DispatchSettings:
     poll_seconds: float = 0.5
     heartbeat_seconds: float = 5.0
     worker_timeout: timedelta = timedelta(seconds=30)
+    # The limiter counts 1 s + this, so thread scheduling between noting a start and the
+    # request leaving cannot put more than `rate` requests in a rolling second.
+    rate_slack_seconds: float = 0.05
 
 
 class Dispatcher:
@@ -76,7 +79,7 @@ class Dispatcher:
         self.config = config
         self.settings = settings or DispatchSettings()
         self.clock = clock
-        self.limiter = limiter or SlidingWindowLimiter()
+        self.limiter = limiter or SlidingWindowLimiter(slack=self.settings.rate_slack_seconds)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop_event = threading.Event()
         self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="send")
@@ -209,24 +212,32 @@ class Dispatcher:
             self._freed.set()
 
     def send(self, prepared: Prepared) -> None:
-        """Take a rate slot, mark the message sending (committed), call the provider, record."""
-        # Live workers share each sender's rate, so together they keep to it. Wait until the
-        # sender has room, mark the message sending, then take the slot: the limit counts the
-        # moment the request leaves, and a message waiting for room is never `sending`.
+        """Reserve a rate slot, mark the message sending (committed), call the provider, record."""
+        # Live workers share each sender's rate, so together they keep to it. A message waits
+        # for its place in the limit before it is marked sending, and the limiter notes its
+        # start right before the request leaves: the limit counts the requests as they go out.
         rate = prepared.rate / max(1, self._live_workers)
-        if not self.limiter.acquire(prepared.sender_key, rate, self.stop_event, take=False):
+        key = prepared.sender_key
+        if not self.limiter.reserve(key, rate, self.stop_event):
             self._release(prepared.message_id)
             return
         started = self.clock()
-        with self.sessions() as session:
-            if not outbox.mark_sending(
-                session, prepared.message_id, self.worker_id, prepared.body, started
-            ):
-                session.rollback()
-                self._release(prepared.message_id)
-                return
-            session.commit()
-        self.limiter.acquire(prepared.sender_key, rate)
+        try:
+            with self.sessions() as session:
+                marked = outbox.mark_sending(
+                    session, prepared.message_id, self.worker_id, prepared.body, started
+                )
+                if marked:
+                    session.commit()
+                else:
+                    session.rollback()
+        except BaseException:
+            self.limiter.cancel(key)
+            raise
+        if not marked:
+            self.limiter.cancel(key)
+            self._release(prepared.message_id)
+            return
         sms = OutboundSms(
             to=prepared.to,
             body=prepared.body,
@@ -234,6 +245,7 @@ class Dispatcher:
             messaging_service_sid=prepared.messaging_service_sid,
             status_callback=prepared.status_callback,
         )
+        self.limiter.start(key)
         try:
             receipt = self.provider.send_sms(sms)
         except ProviderError as error:
