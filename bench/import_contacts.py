@@ -12,7 +12,8 @@ named and dropped afterwards (the named database itself is not touched).
 
 `BENCH_CHUNK_SIZE` (default 1000) sets the rows per chunk, to try other sizes.
 
-Targets (issue 2): ratio ≤ 2.0 on SQLite, ≤ 2.5 on PostgreSQL; peak RSS for 1,000,000 rows
+Targets (issue 2): ratio ≤ 2.0 on SQLite, ≤ 2.5 on PostgreSQL; peak RSS (writer and file reader
+together) for 1,000,000 rows
 under 300 MB. This is not a test; it prints figures.
 """
 
@@ -241,12 +242,17 @@ def bench_memory(rows: int, url: str | None) -> None:
 def child(path: Path, database_url: str) -> None:
     """Import in this process alone and print its peak resident memory."""
     elapsed, progress = run_import(database_url, path)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    writer_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The file is parsed in a forked child process (the CLI's way); count it too.
+    reader_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"imported {progress.imported}, updated {progress.updated}, rejected {progress.rejected}"
         f" in {elapsed:.1f} s"
     )
-    print(f"peak RSS of the importing process: {peak_mb:.0f} MB (target < 300 MB)")
+    print(
+        f"peak RSS: writer {writer_mb:.0f} MB + file reader {reader_mb:.0f} MB"
+        f" = {writer_mb + reader_mb:.0f} MB at most (target < 300 MB)"
+    )
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from outreach.access import Scope
+from outreach.contacts import importing
 from outreach.contacts.importing import ContactImport, UnreadableFile
 from outreach.contacts.service import change_consent
 from outreach.extensions import db
@@ -83,6 +84,14 @@ def _import(region, data: bytes, scope=None, **kw):
     return job.progress, rejections, steps
 
 
+@pytest.fixture(params=["child process", "in process"])
+def reader(request, monkeypatch):
+    """Parse the file in a forked child (the CLI's way) or in this process (the web job's)."""
+    forked = request.param == "child process"
+    monkeypatch.setattr(importing._ChildParser, "usable", staticmethod(lambda: forked))
+    return request.param
+
+
 @pytest.fixture
 def messy_setup(make_contact):
     existing = make_contact(phone="+923331112222", name="Nadia", language="ur")
@@ -90,7 +99,7 @@ def messy_setup(make_contact):
     return existing, opted_out
 
 
-def test_messy_csv_each_row_has_its_fate(app, region, messy_setup):
+def test_messy_csv_each_row_has_its_fate(app, region, messy_setup, reader):
     existing, opted_out = messy_setup
     progress, rejections, _steps = _import(
         region("pk-isb"), MESSY.encode("utf-8"), list_name="Islamabad 2026"
@@ -275,3 +284,22 @@ def test_cli_missing_file_and_unknown_region(app, runner, tmp_path):
     assert result.exit_code != 0
     assert "region 'xx-nowhere' not found" in result.output
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_a_failure_while_reading_reaches_the_caller_and_keeps_what_was_written(
+    app, region, reader, monkeypatch
+):
+    parse = importing._RowParser.__call__
+
+    def failing(self, line, record):
+        if line == 2500:
+            raise RuntimeError("the disk went away")
+        return parse(self, line, record)
+
+    monkeypatch.setattr(importing._RowParser, "__call__", failing)
+    rows = "phone\n" + "".join(f"+92300{n:07d}\n" for n in range(3000))
+    with pytest.raises(RuntimeError, match="the disk went away"):
+        _import(region("pk-isb"), rows.encode(), chunk_size=1000)
+    db.session.rollback()
+    # The chunks committed before the failure stay; re-importing the file completes it.
+    assert db.session.scalar(select(func.count()).select_from(Contact)) == 2000

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
-import queue
+import multiprocessing
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -87,49 +88,78 @@ class _Failure:
         self.exc = exc
 
 
-class _Prefetch:
-    """Runs an iterator in a thread, at most `ahead` items ahead of the one consuming it."""
+class _ChildParser:
+    """Parses the file in a forked child process, a chunk ahead of the one being written.
 
-    _END = object()
+    Parsing the numbers is CPU work and writing them is database work: in two processes they
+    run on two cores at once. Chunks come back through a pipe, whose small buffer keeps the
+    child at most a chunk or two ahead. The child only reads the file and parses; it never
+    touches the database connections it inherited (its objects are frozen out of the garbage
+    collector, so no inherited connection is ever finalised there).
+    """
 
-    def __init__(self, iterator: Iterator, ahead: int = 2) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=ahead)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._produce, args=(iterator,), name="import-reader", daemon=True
-        )
+    def __init__(self, chunks: Iterator[_Chunk]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._send = send
+        self._process = context.Process(target=_feed, args=(chunks, send), daemon=True)
 
-    def __enter__(self) -> _Prefetch:
-        self._thread.start()
-        return self
+    @staticmethod
+    def usable() -> bool:
+        """Forking is safe only from a process with no other threads (the CLI, a job runner)."""
+        return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+    def __enter__(self) -> Iterator[_Chunk]:
+        gc.freeze()
+        try:
+            self._process.start()
+        finally:
+            gc.unfreeze()
+        self._send.close()
+        return self._iterate()
 
     def __exit__(self, *_exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receive.close()
 
-    def __iter__(self) -> Iterator:
-        while (item := self._queue.get()) is not self._END:
+    def _iterate(self) -> Iterator[_Chunk]:
+        while True:
+            try:
+                item = self._receive.recv()
+            except EOFError:
+                raise RuntimeError("the file reader stopped unexpectedly") from None
+            if item is None:
+                return
             if type(item) is _Failure:
                 raise item.exc
             yield item
 
-    def _produce(self, iterator: Iterator) -> None:
-        try:
-            for item in iterator:
-                if not self._put(item):
-                    return
-            self._put(self._END)
-        except BaseException as exc:  # handed to the consumer, raised there
-            self._put(_Failure(exc))
 
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+def _feed(chunks: Iterator[_Chunk], send) -> None:
+    """In the child: send each parsed chunk, then None (or the failure)."""
+    try:
+        for chunk in chunks:
+            send.send(chunk)
+        send.send(None)
+    except BaseException as exc:  # handed to the parent, raised there
+        send.send(_Failure(exc))
+    finally:
+        send.close()
+
+
+class _InProcess:
+    """The same chunks, parsed here (where forking is not safe)."""
+
+    def __init__(self, chunks: Iterator[_Chunk]) -> None:
+        self._chunks = chunks
+
+    def __enter__(self) -> Iterator[_Chunk]:
+        return self._chunks
+
+    def __exit__(self, *_exc) -> None:
+        return None
 
 
 class ContactImport:
@@ -178,9 +208,8 @@ class ContactImport:
             columns, delimiter = _read_header(text)
             reader = csv.reader(text, delimiter=delimiter)
             parse_row = _RowParser(self.region.country, columns, self.list_names)
-            # The file is parsed in a thread, a chunk or two ahead, while this one waits on the
-            # database (which releases the GIL): parsing and writing overlap.
-            with _Prefetch(self._chunks(reader, parse_row)) as chunks:
+            reader_kind = _ChildParser if _ChildParser.usable() else _InProcess
+            with reader_kind(self._chunks(reader, parse_row)) as chunks:
                 for chunk in chunks:
                     self._apply(chunk)
                     progress.processed_bytes = min(chunk.position, progress.total_bytes)
@@ -383,3 +412,4 @@ def _read_header(text: io.TextIOBase) -> tuple[dict[str, int], str]:
             f"phone is required), found {found}"
         )
     return best
+

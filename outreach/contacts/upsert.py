@@ -112,14 +112,17 @@ def upsert_contacts(
 
 
 def _existing_by_phone(session: Session, phones: list[str]) -> dict:
+    """The contacts already holding these numbers: one index lookup per number."""
+    contacts = Contact.__table__
+    given = _rows_table(session, {"phone": phones})
     stmt = select(
-        Contact.id,
-        Contact.phone,
-        Contact.region_id,
-        Contact.consent,
-        Contact.name,
-        Contact.language,
-    ).where(_among(session, Contact.__table__.c.phone, phones))
+        contacts.c.id,
+        contacts.c.phone,
+        contacts.c.region_id,
+        contacts.c.consent,
+        contacts.c.name,
+        contacts.c.language,
+    ).select_from(given.join(contacts, contacts.c.phone == given.c.phone))
     return {r.phone: r for r in session.execute(stmt)}
 
 
