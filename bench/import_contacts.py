@@ -13,8 +13,7 @@ named and dropped afterwards (the named database itself is not touched).
 `BENCH_CHUNK_SIZE` (default 1000) sets the rows per chunk, to try other sizes.
 
 Targets (issue 2): ratio ≤ 2.0 on SQLite, ≤ 2.5 on PostgreSQL; peak RSS (writer and file reader
-together) for 1,000,000 rows
-under 300 MB. This is not a test; it prints figures.
+together) for 1,000,000 rows under 300 MB. This is not a test; it prints figures.
 """
 
 from __future__ import annotations
