@@ -107,7 +107,20 @@ def preview(session: Session, campaign: Campaign) -> dict:
         "segments": segments_by_language(campaign),
         "estimated_cost": cost["amount"],
         "cost": cost,
+        "regions_without_phone": regions_without_phone(campaign),
     }
+
+
+def regions_without_phone(campaign: Campaign) -> list[str]:
+    """Codes of the campaign's regions with no MRC phone while its texts mention `{mrc_phone}`.
+
+    Those texts would reach people with the number missing; an admin sets it on the region.
+    """
+    if not any("{mrc_phone}" in text for text in campaign.texts.values()):
+        return []
+    regions = {r.code: r for r in campaign.regions}
+    regions.update({lst.region.code: lst.region for lst in campaign.lists})
+    return sorted(code for code, r in regions.items() if not (r.phone or r.sender_number))
 
 
 def campaign_stats(session: Session, campaign: Campaign) -> dict:

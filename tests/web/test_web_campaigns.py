@@ -422,3 +422,21 @@ def test_only_admins_see_prices(client, coordinator):
     data = {"country": "PK", "price": "0.05", "currency": "USD"}
     assert client.post("/settings/prices", data=data).status_code == 403
     assert "/settings/prices" not in _text(client.get("/campaigns"))
+
+
+def test_the_summary_warns_when_a_region_has_no_mrc_phone(client, make_user, login, region):
+    from outreach.access import Scope
+    from outreach.campaigns.service import CampaignInput, create_campaign
+    from outreach.extensions import db
+
+    user = make_user("coordinator", ["pk-isb", "kg-osh"])
+    login(user)
+    osh = region("kg-osh")
+    osh.phone = "+996 3222 50106"
+    data = CampaignInput(
+        name="Safe routes", topic="irregular-migration", regions=["pk-isb", "kg-osh"]
+    )
+    campaign = create_campaign(db.session, Scope.for_user(user), data, user.id)
+    db.session.commit()
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "has none set" in page and "<strong>pk-isb</strong>" in page
