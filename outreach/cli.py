@@ -48,9 +48,14 @@ def serve_command(host: str, port: int, no_worker: bool) -> None:
     from outreach.worker import Worker
 
     app = current_app._get_current_object()
-    app.config.setdefault("PUBLIC_BASE_URL", None)
-    if not app.config["PUBLIC_BASE_URL"]:
-        app.config["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
+    # Where this process itself answers: the simulator's callbacks are addressed here when
+    # PUBLIC_BASE_URL is not set (webhook signatures still follow PUBLIC_BASE_URL or the request).
+    app.config["LOCAL_BASE_URL"] = f"http://{host}:{port}"
+    if app.config["OUTREACH_PROVIDER"] == "twilio" and not app.config.get("PUBLIC_BASE_URL"):
+        click.echo(
+            "warning: PUBLIC_BASE_URL is not set, so Twilio cannot reach the status callbacks",
+            err=True,
+        )
     worker = None if no_worker else Worker(app)
     if worker is not None:
         worker.start()

@@ -71,7 +71,8 @@ def sender_for(region: Region, config: dict) -> tuple[str | None, str | None]:
 
 def status_callback_url(config: dict, message_id: int) -> str:
     """Where the provider reports this message's status; the id ties it to its row."""
-    base = (config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    base = config.get("PUBLIC_BASE_URL") or config.get("LOCAL_BASE_URL") or "http://127.0.0.1:5000"
+    base = base.rstrip("/")
     return f"{base}/webhooks/twilio/sms/status?m={message_id}"
 
 
