@@ -34,6 +34,9 @@ import phonenumbers
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common  # noqa: E402
 
 REGION = "pk-isb"
 COUNTRY = "PK"
@@ -141,28 +144,6 @@ def baseline(phones: list[str]) -> float:
     return time.perf_counter() - started
 
 
-@contextlib.contextmanager
-def fresh_database(url: str | None, folder: Path):
-    """A database at head: a new SQLite file, or a throwaway PostgreSQL database."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    if not url or url.startswith("sqlite"):
-        yield f"sqlite:///{folder / 'bench.db'}"
-        return
-    base = make_url(url)
-    name = f"bench_import_{os.getpid()}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run_import(database_url: str, path: Path) -> tuple[float, object]:
     """Migrate to head, then time the CLI's import service over the file, committing per chunk."""
     import flask_migrate
@@ -211,7 +192,7 @@ def bench_speed(rows: int, url: str | None) -> None:
         phones = phone_cells(path)
         base = baseline(phones)
         del phones
-        with fresh_database(url, folder) as database_url:
+        with _common.fresh_database(url, folder, "bench_import") as database_url:
             dialect = "postgresql" if database_url.startswith("postgresql") else "sqlite"
             elapsed, progress = run_import(database_url, path)
     ratio = elapsed / base
@@ -227,7 +208,7 @@ def bench_memory(rows: int, url: str | None) -> None:
         folder = Path(tmp)
         path = folder / "contacts.csv"
         size = generate(path, rows)
-        with fresh_database(url, folder) as database_url:
+        with _common.fresh_database(url, folder, "bench_import") as database_url:
             child = subprocess.run(
                 [sys.executable, __file__, "--child", str(path), "--database-url", database_url],
                 check=True,
