@@ -13,4 +13,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# Storage comes from RATELIMIT_STORAGE_URI (memory by default; a shared store such as Redis
+# when several server processes must count login attempts together).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
