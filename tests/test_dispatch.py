@@ -125,3 +125,19 @@ def test_a_paused_campaign_sends_nothing_until_resumed(
     db.session.commit()
     _run_until_idle(dispatcher)
     assert _statuses(campaign.id) == {MessageStatus.QUEUED: 1}
+
+
+def test_an_unexpected_provider_failure_is_interrupted_never_resent(
+    app, make_contact, make_campaign, dispatcher, monkeypatch
+):
+    make_contact("pk-isb")
+    campaign = make_campaign(texts=TEXTS)
+    fire_due_campaigns(db.session, MORNING)
+    db.session.commit()
+
+    def broken(sms):
+        raise KeyError("a bug in the provider")
+
+    monkeypatch.setattr(dispatcher.provider, "send_sms", broken)
+    _run_until_idle(dispatcher)
+    assert _statuses(campaign.id) == {MessageStatus.INTERRUPTED: 1}

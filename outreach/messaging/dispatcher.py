@@ -250,6 +250,9 @@ class Dispatcher:
             receipt = self.provider.send_sms(sms)
         except ProviderError as error:
             self._record_error(prepared, error, started)
+        except Exception as exc:  # unexpected: whether it went out is unknown, so never resend
+            log.exception("provider call for message %s failed", prepared.message_id)
+            self._record_interrupted(prepared.message_id, ProviderError(repr(exc)))
         else:
             self._record_sent(prepared.message_id, receipt.sid)
 
