@@ -66,6 +66,22 @@ class SimulatorProvider:
                 if sent_to == to and sent_body == body and at >= since
             ]
 
+    def reply_from_phone(self, url: str, sender: str, to: str, body: str):
+        """Post an inbound SMS to the webhook at `url`, signed, as Twilio would; its response."""
+        sid = "SM" + uuid.uuid4().hex
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": self.account_sid,
+            "From": sender,
+            "To": to,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "ApiVersion": "2010-04-01",
+        }
+        return self.deliver(url, params, self.sign(url, params))
+
     def sign(self, url: str, params: dict) -> dict:
         """The headers Twilio would send with this webhook."""
         return {"X-Twilio-Signature": self.validator.compute_signature(url, params)}

@@ -7,7 +7,6 @@ keywords, options, call-backs, opt-outs. The webhook's TwiML answer is what the 
 
 from __future__ import annotations
 
-import uuid
 from xml.etree import ElementTree
 
 from flask import (
@@ -22,7 +21,6 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from twilio.request_validator import RequestValidator
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -30,7 +28,7 @@ from outreach.access import Scope
 from outreach.contacts.service import ContactFilters, get_contact, search_contacts
 from outreach.extensions import db
 from outreach.messaging.conversation import phone_conversation
-from outreach.messaging.provider import webhook_auth_token
+from outreach.messaging.simulator import SimulatorProvider
 from outreach.models import Contact, Role
 from outreach.worker import in_process_delivery
 
@@ -126,21 +124,9 @@ def _post_inbound(sender: str, to: str, body: str) -> tuple[int, str | None]:
     """POST Twilio's inbound SMS form to the webhook, signed; its status and the answer text."""
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
     url = base.rstrip("/") + url_for("webhooks.sms_inbound")
-    sid = "SM" + uuid.uuid4().hex
-    params = {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": current_app.config.get("TWILIO_ACCOUNT_SID") or "AC" + "5" * 32,
-        "From": sender,
-        "To": to,
-        "Body": body.replace("\r\n", "\n"),
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "ApiVersion": "2010-04-01",
-    }
-    validator = RequestValidator(webhook_auth_token(current_app.config))
-    headers = {"X-Twilio-Signature": validator.compute_signature(url, params)}
-    response = in_process_delivery(current_app._get_current_object())(url, params, headers)
+    app = current_app._get_current_object()
+    phone = SimulatorProvider(app.config, deliver=in_process_delivery(app))
+    response = phone.reply_from_phone(url, sender, to, body.replace("\r\n", "\n"))
     if response.status_code != 200:
         return response.status_code, None
     return 200, _twiml_text(response.get_data(as_text=True))

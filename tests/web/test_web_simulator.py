@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from support import MORNING, run_until_idle
 
-import outreach.web.simulator as simulator_view
 from outreach.campaigns.content import load_common
 from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
+from outreach.messaging import simulator
 from outreach.models import (
     CallbackRequest,
     ConsentEvent,
@@ -118,7 +118,7 @@ def test_a_wrong_signature_is_refused_by_the_webhook(
     client, coordinator, make_contact, monkeypatch
 ):
     person = make_contact("kg-osh", language="ru")
-    monkeypatch.setattr(simulator_view, "webhook_auth_token", lambda config: "not-the-token")
+    monkeypatch.setattr(simulator, "webhook_auth_token", lambda config: "not-the-token")
     response = client.post("/simulator/reply", data={"contact": person.id, "body": "STOP"})
     page = _text(client.get(response.headers["Location"]))
     assert "The webhook refused the reply (HTTP 403)" in page
