@@ -177,7 +177,8 @@ class Dispatcher:
 
     def _prepare_one(self, message, contact, region, campaign, now) -> Prepared | None:
         if contact is not None and contact.consent != ConsentState.OPTED_IN:
-            outbox.fail(message, "opted_out", "the recipient opted out before it was sent", now)
+            # Checked early too, to save its place under the rate; `mark_sending` checks again.
+            outbox.fail(message, outbox.OPTED_OUT, outbox.OPTED_OUT_MESSAGE, now)
             return None
         if campaign is not None:
             window = campaign_window(campaign, region)
@@ -218,33 +219,21 @@ class Dispatcher:
         # start right before the request leaves: the limit counts the requests as they go out.
         rate = prepared.rate / max(1, self._live_workers)
         key = prepared.sender_key
+        sms = _outbound(prepared)
         if not self.limiter.reserve(key, rate, self.stop_event):
             self._release(prepared.message_id)
             return
         started = self.clock()
         try:
-            with self.sessions() as session:
-                marked = outbox.mark_sending(
-                    session, prepared.message_id, self.worker_id, prepared.body, started
-                )
-                if marked:
-                    session.commit()
-                else:
-                    session.rollback()
+            marked = self._mark_sending(prepared, started)
         except BaseException:
             self.limiter.cancel(key)
             raise
         if not marked:
             self.limiter.cancel(key)
-            self._release(prepared.message_id)
             return
-        sms = OutboundSms(
-            to=prepared.to,
-            body=prepared.body,
-            sender=prepared.sender,
-            messaging_service_sid=prepared.messaging_service_sid,
-            status_callback=prepared.status_callback,
-        )
+        # Consent was checked in the UPDATE just committed: nothing but the rate log stands
+        # between it and the request, so an opt-out can only miss a request already leaving.
         self.limiter.start(key)
         try:
             receipt = self.provider.send_sms(sms)
@@ -255,6 +244,22 @@ class Dispatcher:
             self._record_interrupted(prepared.message_id, ProviderError(repr(exc)))
         else:
             self._record_sent(prepared.message_id, receipt.sid)
+
+    def _mark_sending(self, prepared: Prepared, now: datetime) -> bool:
+        """Commit `sending` if the claim, the campaign and the recipient's consent all still hold.
+
+        A message refused because its recipient opted out while it waited ends `failed`; one
+        refused for another reason (its campaign paused, its claim lost) goes back to the queue.
+        """
+        message_id = prepared.message_id
+        with self.sessions() as session:
+            if outbox.mark_sending(session, message_id, self.worker_id, prepared.body, now):
+                session.commit()
+                return True
+            if not outbox.fail_opted_out(session, message_id, self.worker_id, now):
+                outbox.release(session, message_id, self.worker_id, now)
+            session.commit()
+        return False
 
     def _release(self, message_id: int) -> None:
         with self.sessions() as session:
@@ -318,3 +323,13 @@ class Dispatcher:
                 error_message=f"{error.message}; the provider could not say whether it went",
             )
             session.commit()
+
+
+def _outbound(prepared: Prepared) -> OutboundSms:
+    return OutboundSms(
+        to=prepared.to,
+        body=prepared.body,
+        sender=prepared.sender,
+        messaging_service_sid=prepared.messaging_service_sid,
+        status_callback=prepared.status_callback,
+    )

@@ -11,7 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from outreach.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
+from outreach.models import (
+    Campaign,
+    CampaignStatus,
+    ConsentState,
+    Contact,
+    Message,
+    MessageStatus,
+    WorkerHeartbeat,
+)
 
 # Rank of each status: a status only ever moves to a higher rank (the worker's own moves back to
 # the queue go through `requeue` and `hold`). An interrupted message whose callback then tells it
@@ -29,6 +37,8 @@ _RANK = {
 PENDING = (MessageStatus.QUEUED, MessageStatus.HELD)
 _REACHED_PROVIDER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED)
 MAX_ATTEMPTS = 8
+OPTED_OUT = "opted_out"  # the error code of a message refused for consent
+OPTED_OUT_MESSAGE = "the recipient opted out before it was sent"
 
 
 def lower_than(new: MessageStatus) -> list[MessageStatus]:
@@ -99,11 +109,30 @@ def claim_batch(session: Session, worker_id: str, now: datetime, limit: int) -> 
     return sorted(claimed.scalars())
 
 
+def may_receive():
+    """The recipient may be sent to now: its contact is opted in, and no contact with the number
+    it goes to has opted out (a test send has no contact but may go to a contact's number)."""
+    contact_opted_in = or_(
+        Message.contact_id.is_(None),
+        select(Contact.id)
+        .where(Contact.id == Message.contact_id, Contact.consent == ConsentState.OPTED_IN)
+        .exists(),
+    )
+    number_opted_out = (
+        select(Contact.id)
+        .where(Contact.phone == Message.to_phone, Contact.consent != ConsentState.OPTED_IN)
+        .exists()
+    )
+    return and_(contact_opted_in, ~number_opted_out)
+
+
 def mark_sending(session: Session, message_id: int, worker_id: str, body: str, now: datetime):
     """Record that the provider request is about to go out.
 
-    False when the claim was lost, the message is no longer pending, or its campaign was paused
-    or cancelled since it was claimed.
+    False when the claim was lost, the message is no longer pending, its campaign was paused or
+    cancelled since it was claimed, or its recipient opted out (then `fail_opted_out` ends it).
+    Consent is checked here, in the statement that commits `sending`, so an opt-out committed
+    before it always wins, however long the message waited for its place under the rate.
     """
     campaign_running = or_(
         Message.campaign_id.is_(None),
@@ -118,12 +147,39 @@ def mark_sending(session: Session, message_id: int, worker_id: str, body: str, n
             Message.claimed_by == worker_id,
             Message.status.in_(PENDING),
             campaign_running,
+            may_receive(),
         )
         .values(
             status=MessageStatus.SENDING,
             body=body,
             attempts=Message.attempts + 1,
             claimed_at=now,
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def fail_opted_out(session: Session, message_id: int, worker_id: str, now: datetime) -> bool:
+    """End a claimed message `failed` (`opted_out`) if its recipient may no longer receive it.
+
+    Called when `mark_sending` refused: a message refused for consent is over, never given back
+    to the queue. False when it was refused for another reason (claim, campaign).
+    """
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.claimed_by == worker_id,
+            Message.status.in_(PENDING),
+            ~may_receive(),
+        )
+        .values(
+            status=MessageStatus.FAILED,
+            claimed_by=None,
+            error_code=OPTED_OUT,
+            error_message=OPTED_OUT_MESSAGE,
             updated_at=now,
         ),
         execution_options={"synchronize_session": False},

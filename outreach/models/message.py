@@ -22,9 +22,11 @@ class MessageStatus(enum.StrEnum):
     Outbound:
         queued  --claimed by a worker--> sending
         queued | held --outside the recipient's window--> held (next_attempt_at = window opens)
+        queued | held --the recipient opted out (checked in the UPDATE that commits sending)-->
+            failed (error_code opted_out)
         sending --provider accepted--> sent --callback--> delivered | undelivered | failed
         sending --transient error--> queued (later, with backoff)
-        sending --permanent error | consent gone--> failed
+        sending --permanent error--> failed
         sending --worker died with the request in flight--> interrupted
     Inbound: received.
     """
