@@ -21,6 +21,7 @@ from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.contacts.consent import apply_consent
 from outreach.extensions import db
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
+from outreach.messaging.provider import OutboundSms, ProviderError
 from outreach.messaging.twilio_provider import TwilioProvider
 from outreach.models import (
     CallbackRequest,
@@ -256,3 +257,62 @@ def test_an_ambiguous_timeout_is_checked_with_the_provider_before_any_retry(
     else:  # the provider has no such message: safe to send again later
         assert created == []
         assert (message.status, message.attempts) == (MessageStatus.QUEUED, 1)
+
+
+@pytest.mark.parametrize("accepted", [True, False])
+@pytest.mark.parametrize("status", [503, 500])
+def test_a_5xx_is_checked_with_the_provider_before_any_retry(
+    twilio_app, twilio_server, make_contact, make_campaign, status, accepted
+):
+    provider = TwilioProvider.from_config(twilio_app.config)
+    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+    shift = {"by": timedelta(0)}  # moved past the backoff, so a retry would be due
+    dispatcher = Dispatcher(
+        sessions, provider, twilio_app.config, clock=lambda: utcnow() + shift["by"]
+    )
+    person = make_contact("kg-osh", phone="+996700100500", language="ru")
+    now = utcnow()
+    make_campaign(regions=("kg-osh",), window_start=0, window_end=1440, next_run_at=now)
+    fire_due_campaigns(db.session, now)
+    db.session.commit()
+    twilio_server.fail_next(status, after_create=accepted)
+    try:
+        _drain(dispatcher)
+        shift["by"] = timedelta(minutes=1)
+        _drain(dispatcher)
+    finally:
+        dispatcher.close()
+        provider.client.http_client.close()
+
+    creates = [r for r in twilio_server.requests if r.is_create and r.form["To"] == person.phone]
+    asked = [
+        r for r in twilio_server.requests if r.method == "GET" and r.path.endswith("/Messages.json")
+    ]
+    [sent] = [m for m in twilio_server.messages if m["to"] == person.phone]  # exactly one
+    message = db.session.execute(select(Message)).scalar_one()
+    assert (message.status, message.provider_sid) == (MessageStatus.SENT, sent["sid"])
+    assert [r.status for r in creates] == ([status] if accepted else [status, 201])
+    assert len(asked) == 1  # the provider was asked before the message was sent again
+    assert message.attempts == (1 if accepted else 2)
+
+
+@pytest.mark.parametrize(
+    ("status", "maybe_sent"), [(500, True), (502, True), (503, True), (504, True), (429, False)]
+)
+def test_a_5xx_answer_may_have_sent_the_message(twilio_app, twilio_server, status, maybe_sent):
+    provider = TwilioProvider.from_config(twilio_app.config)
+    twilio_server.fail_next(status)
+    sms = OutboundSms(
+        to="+996700100600",
+        body="Hello",
+        sender=SENDER,
+        messaging_service_sid=None,
+        status_callback=None,
+    )
+    try:
+        with pytest.raises(ProviderError) as error:
+            provider.send_sms(sms)
+    finally:
+        provider.client.http_client.close()
+    assert (error.value.status, error.value.transient) == (status, True)
+    assert error.value.maybe_sent is maybe_sent

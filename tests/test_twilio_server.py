@@ -193,6 +193,18 @@ def test_server_errors_raise_with_their_status(twilio_server, twilio_client, sta
     assert send(twilio_client).status == "queued"
 
 
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_after_the_message_was_created(twilio_server, twilio_client, status):
+    twilio_server.fail_next(status, after_create=True)
+    with pytest.raises(TwilioRestException) as error:
+        send(twilio_client, to="+923001234500")
+    assert error.value.status == status
+    [created] = twilio_server.messages
+    assert created["to"] == "+923001234500"
+    assert [m.sid for m in twilio_client.messages.list(to="+923001234500")] == [created["sid"]]
+    assert send(twilio_client).status == "queued"  # the fault was for one request only
+
+
 def test_latency_is_applied_to_every_request(twilio_server, twilio_client):
     twilio_server.latency = 0.2
     started = time.monotonic()

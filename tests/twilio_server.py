@@ -3,13 +3,15 @@
 `FakeTwilio` serves the REST endpoints the app uses (`Messages.json`, `Calls.json` under
 `/2010-04-01/Accounts/{sid}/`) from a real threaded HTTP server on 127.0.0.1, so the real twilio
 SDK can be driven against it. Tests can add latency, queue faults (429, 5xx, Twilio error codes,
-hangs), fail given recipients, read every request it received, and make it send signed status
-callbacks and inbound SMS to the app — in order, out of order, or twice.
+hangs — before or after the message is created), fail given recipients, read every request it
+received, and make it send signed status callbacks and inbound SMS to the app — in order, out of
+order, or twice.
 
     with FakeTwilio() as server:
         client = build_twilio_client(ACCOUNT_SID, AUTH_TOKEN, server.base_url)
         server.latency = 0.2
         server.fail_next(429, retry_after=1)
+        server.fail_next(503, after_create=True)  # accepted, yet answered 503
         server.fail_recipient("+923001234567", 21610)
         server.deliver = deliver_to(flask_test_client)
         ...
@@ -286,9 +288,15 @@ class FakeTwilio:
         retry_after: float | None = None,
         times: int = 1,
         kind: str | None = "Messages",
+        after_create: bool = False,
     ) -> None:
-        """Answer the next `times` create requests with this error (code from status if None)."""
-        fault = Fault(status, code or STATUS_CODES.get(status), message, retry_after, kind=kind)
+        """Answer the next `times` create requests with this error (code from status if None).
+
+        With `after_create` the message is created first — a send that went out although the
+        client was told it failed (Twilio can answer 5xx after accepting).
+        """
+        code = code or STATUS_CODES.get(status)
+        fault = Fault(status, code, message, retry_after, after_create=after_create, kind=kind)
         with self._lock:
             self._faults.extend([fault] * times)
 
@@ -635,9 +643,13 @@ class FakeTwilio:
             return self._error(fault.status, fault.code, fault.message, fault.retry_after)
         create = self._create_message if kind == "Messages" else self._create_call
         response = create(record)
-        if fault is not None:  # hang after the resource exists
+        if fault is None or response.status_code >= 300:
+            return response
+        if fault.hang:  # hang after the resource exists
             self._stopping.wait(self.hang_seconds)
-        return response
+            return response
+        # The resource exists, yet the client is told the request failed.
+        return self._error(fault.status, fault.code, fault.message, fault.retry_after)
 
     def _authorized(self, request: Request) -> bool:
         header = request.headers.get("Authorization", "")

@@ -42,8 +42,8 @@ class ProviderError(Exception):
 
     `transient` errors (429, 5xx, timeouts) are retried with backoff; others are final and keep
     the provider's `code` (21610: the recipient unsubscribed). `maybe_sent` marks a request that
-    may have reached the provider (a read timeout): before it is retried, the provider is asked
-    whether the message went out, so it is never sent twice.
+    may have reached the provider (a read timeout, a 5xx answer): before it is retried, the
+    provider is asked whether the message went out, so it is never sent twice.
     """
 
     def __init__(

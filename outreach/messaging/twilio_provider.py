@@ -12,6 +12,9 @@ from outreach.messaging.provider import OutboundCall, OutboundSms, ProviderError
 from outreach.messaging.twilio_http import build_twilio_client
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Twilio (or a proxy in front of it) can answer these after the message was accepted: like a
+# timeout, the answer does not say whether it went out.
+MAYBE_SENT_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class TwilioProvider:
@@ -108,13 +111,14 @@ def _transport_error(exc: requests.exceptions.RequestException) -> ProviderError
 
 
 def _rest_error(exc: TwilioRestException, client) -> ProviderError:
-    transient = exc.status in TRANSIENT_STATUSES
+    """Twilio's error answer; a 5xx is `maybe_sent`, so the provider is asked before a retry."""
     return ProviderError(
         str(exc.msg),
         code=str(exc.code) if exc.code else None,
         status=exc.status,
-        transient=transient,
+        transient=exc.status in TRANSIENT_STATUSES,
         retry_after=_retry_after(client) if exc.status == 429 else None,
+        maybe_sent=exc.status in MAYBE_SENT_STATUSES,
     )
 
 
