@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from support import MORNING
-from twilio_server import deliver_to
+from twilio_fixtures import SENDER
 
 from outreach.campaigns.content import get_topic
 from outreach.campaigns.render import render_text
@@ -36,19 +36,7 @@ from outreach.models import (
     utcnow,
 )
 
-SENDER = "+15005550006"
 INBOUND = "http://localhost/webhooks/twilio/sms"
-
-
-@pytest.fixture
-def twilio_app(app, twilio_server):
-    app.config.update(
-        OUTREACH_PROVIDER="twilio",
-        TWILIO_API_BASE_URL=twilio_server.base_url,
-        TWILIO_FROM_NUMBER=SENDER,
-    )
-    twilio_server.deliver = deliver_to(app.test_client())
-    return app
 
 
 @pytest.fixture
