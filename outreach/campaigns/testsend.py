@@ -114,6 +114,6 @@ def _queue_within_limit(session: Session, user_id: int, row: dict) -> Message:
     if inserted is None:
         raise TooManyRequests(
             f"at most {TEST_SENDS_PER_HOUR} test messages an hour each; try again later",
-            {"field": "phone", "limit": TEST_SENDS_PER_HOUR},
+            {"limit": TEST_SENDS_PER_HOUR, "window_seconds": int(HOUR.total_seconds())},
         )
     return session.get(Message, inserted)
