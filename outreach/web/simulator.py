@@ -83,11 +83,21 @@ def index():
         target=target,
         refusal=refusal,
         test_phones=usable_test_phones(db.session, scope),
-        messages=phone_conversation(db.session, scope, phone) if phone else [],
+        messages=_conversation(scope, target, phone),
         form=form,
         provider=current_app.config.get("OUTREACH_PROVIDER", "simulator"),
         real_phones=reaches_real_phones(current_app.config),
     )
+
+
+def _conversation(scope: Scope, target: SimulatedPhone | None, phone: str | None) -> list:
+    """The phone's messages in the user's regions, or every one of a test phone's."""
+    if not phone:
+        return []
+    # A test phone's messages are staff's own, and a reply from it belongs to no region.
+    if target is not None and target.test_phone is not None and target.contact is None:
+        scope = Scope.everything()
+    return phone_conversation(db.session, scope, phone)
 
 
 def _contact(scope: Scope, contact_id: int | None) -> Contact | None:
