@@ -37,3 +37,10 @@ class Forbidden(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class TooManyRequests(ServiceError):
+    """A limit on how often something may be done was reached; try again later."""
+
+    status = 429
+    code = "rate_limited"

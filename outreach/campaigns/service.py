@@ -10,21 +10,16 @@ from sqlalchemy.orm import Session
 from outreach.access import Scope
 from outreach.campaigns.content import get_topic
 from outreach.campaigns.lifecycle import CampaignEvent, apply_event
-from outreach.campaigns.render import render_text, validate_template
+from outreach.campaigns.render import validate_template
 from outreach.campaigns.scheduling import cancel_pending_messages
 from outreach.campaigns.topics import UnknownTopic
 from outreach.contacts.lists import get_list
-from outreach.contacts.phones import normalise_phone
 from outreach.errors import NotFound, ValidationFailed
 from outreach.languages import parse_language
-from outreach.messaging.compose import pick_language
 from outreach.models import (
     Campaign,
     CampaignStatus,
     Channel,
-    Direction,
-    Message,
-    MessageStatus,
     Recurrence,
 )
 from outreach.regions import parse_minutes, region_by_code
@@ -237,50 +232,3 @@ def cancel_campaign(session: Session, scope: Scope, campaign_id: int, now: datet
     campaign.next_run_at = None
     cancel_pending_messages(session, campaign, now)
     return campaign
-
-
-def send_test_message(
-    session: Session,
-    scope: Scope,
-    campaign_id: int,
-    phone: str,
-    language: str | None,
-    now: datetime,
-) -> Message:
-    """Queue one copy of the campaign's text to a staff phone (or a simulator number).
-
-    It is not part of the campaign's audience or stats, is sent at once (no window), and needs
-    no consent record: the number is the coordinator's own.
-    """
-    campaign = get_campaign(session, scope, campaign_id)
-    regions = campaign.regions or [lst.region for lst in campaign.lists]
-    if not regions:
-        raise ValidationFailed("the campaign has no region or list left to send from")
-    region = regions[0]
-    number = normalise_phone(phone, region.country)
-    asked = (language or "").strip()
-    language = parse_language(asked) if asked else pick_language(campaign.texts, None, region)
-    if language is None:
-        raise ValidationFailed(f"unknown language {asked!r}", {"field": "language"})
-    if language not in campaign.texts:
-        raise ValidationFailed("the campaign has no text in that language", {"field": "language"})
-    values = {
-        **(campaign.fields or {}),
-        "name": "",
-        "mrc_name": region.name,
-        "mrc_phone": region.phone or region.sender_number or "",
-    }
-    message = Message(
-        direction=Direction.OUTBOUND,
-        region_id=region.id,
-        to_phone=number,
-        language=language,
-        body=f"[TEST] {render_text(campaign.texts[language], values)}",
-        status=MessageStatus.QUEUED,
-        next_attempt_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(message)
-    session.flush()
-    return message

@@ -10,6 +10,23 @@ from outreach.errors import ValidationFailed
 MISSING = "missing phone"
 INVALID = "not a valid number"
 
+_TYPE = phonenumbers.PhoneNumberType
+# Only a mobile receives an SMS for sure. FIXED_LINE_OR_MOBILE is where the numbering plan
+# does not tell them apart (the USA, Canada); a plain landline is refused, as is every number
+# that costs the sender more or reaches no handset of its own.
+SMS_TYPES = frozenset({_TYPE.MOBILE, _TYPE.FIXED_LINE_OR_MOBILE})
+_TYPE_NAMES = {
+    _TYPE.FIXED_LINE: "a landline",
+    _TYPE.PREMIUM_RATE: "a premium-rate number",
+    _TYPE.TOLL_FREE: "a toll-free number",
+    _TYPE.SHARED_COST: "a shared-cost number",
+    _TYPE.VOIP: "an internet (VoIP) number",
+    _TYPE.PERSONAL_NUMBER: "a personal forwarding number",
+    _TYPE.PAGER: "a pager",
+    _TYPE.UAN: "a company (UAN) number",
+    _TYPE.VOICEMAIL: "a voicemail number",
+}
+
 
 class InvalidPhone(ValidationFailed):
     """A phone number that cannot be a contact's; `message` is the reason shown to staff."""
@@ -30,6 +47,15 @@ def normalise_phone(raw: str | None, default_country: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(INVALID)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def sms_number_problem(e164: str) -> str | None:
+    """Why an E.164 number cannot receive an SMS (not a mobile), or None when it can."""
+    kind = phonenumbers.number_type(phonenumbers.parse(e164))
+    if kind in SMS_TYPES:
+        return None
+    name = _TYPE_NAMES.get(kind, "a number of unknown type")
+    return f"{name} cannot receive text messages: only mobile numbers can"
 
 
 def time_zones_for(e164: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from outreach.audit import record_audit
 from outreach.campaigns.content import get_topic, keyword_action, load_common, match_reply_option
 from outreach.campaigns.render import render_text
 from outreach.campaigns.topics import KeywordAction, OptionAction, UnknownTopic
@@ -47,10 +48,17 @@ _CONSENT = {
 
 @dataclass(frozen=True)
 class InboundSms:
+    """One inbound SMS; `typed_by` is the member of staff who typed it in the phone simulator.
+
+    `typed_by` is set only by the server, from the simulator's in-process delivery, never from
+    a request's fields: a real provider request cannot claim to be staff.
+    """
+
     sid: str | None
     sender: str
     to: str
     body: str
+    typed_by: int | None = None
 
 
 def receive_sms(session: Session, sms: InboundSms, now: datetime) -> str | None:
@@ -88,6 +96,7 @@ def _record_inbound(session, sms: InboundSms, contact, region, now) -> bool:
         to_phone=sms.to,
         from_phone=sms.sender,
         body=sms.body,
+        sent_by_id=sms.typed_by,
         status=MessageStatus.RECEIVED,
         provider_sid=sms.sid,
         segments=1,
@@ -121,9 +130,16 @@ def _keyword(session, sms, contact, region, action: KeywordAction, now) -> str |
         if contact is None:
             return _common_text(common.help, language, region)
     else:
-        apply_consent(
-            session, contact, _CONSENT[action], ConsentChannel.SMS, sms.body.strip(), at=now
+        event = apply_consent(
+            session,
+            contact,
+            _CONSENT[action],
+            ConsentChannel.SMS,
+            _source(sms),
+            user_id=sms.typed_by,
+            at=now,
         )
+        _audit_typed_by_staff(session, sms, contact, event)
     kind = ResponseKind.OPT_OUT if action == KeywordAction.OPT_OUT else ResponseKind.OPT_IN
     _response(session, contact, latest_campaign(session, contact)[0], kind, sms.body, now)
     texts = common.opted_out if action == KeywordAction.OPT_OUT else common.opted_in
@@ -146,15 +162,41 @@ def _remember_unknown_opt_out(session, sms, region, action, now) -> Contact | No
     )
     session.add(contact)
     session.flush()
-    apply_consent(
+    event = apply_consent(
         session,
         contact,
         ConsentAction.OPT_OUT,
         ConsentChannel.SMS,
-        f"{sms.body.strip()} (from a number not yet a contact)",
+        f"{_source(sms)} (from a number not yet a contact)",
+        user_id=sms.typed_by,
         at=now,
     )
+    _audit_typed_by_staff(session, sms, contact, event)
     return contact
+
+
+def _source(sms: InboundSms) -> str:
+    """The consent event's source: the words sent, and who typed them when it was not the person."""
+    if sms.typed_by is None:
+        return sms.body.strip()
+    return f"{sms.body.strip()} (typed by staff in the phone simulator)"
+
+
+def _audit_typed_by_staff(session, sms: InboundSms, contact: Contact, event) -> None:
+    """A consent change typed in the phone simulator is an act of staff, audited like one."""
+    if sms.typed_by is None:
+        return
+    session.flush()
+    record_audit(
+        session,
+        sms.typed_by,
+        f"consent.{event.action}",
+        "contact",
+        contact.id,
+        channel=ConsentChannel.SMS.value,
+        via="simulator",
+        consent_event_id=event.id,
+    )
 
 
 def latest_campaign(session: Session, contact: Contact) -> tuple[int | None, str | None]:

@@ -26,6 +26,7 @@ from outreach.models.message import Direction, Message, MessageStatus
 from outreach.models.pricing import SegmentPrice
 from outreach.models.region import Region
 from outreach.models.response import Response, ResponseKind
+from outreach.models.test_phone import TestPhone
 from outreach.models.user import ApiToken, Role, User, user_regions
 from outreach.models.worker import WorkerHeartbeat
 
@@ -59,6 +60,7 @@ __all__ = [
     "SegmentPrice",
     "WorkerHeartbeat",
     "Role",
+    "TestPhone",
     "RunStatus",
     "UTCDateTime",
     "User",

@@ -63,6 +63,7 @@ class Message(Base):
         ),
         Index("ix_messages_campaign_id_status", "campaign_id", "status"),
         Index("ix_messages_contact_id_created_at", "contact_id", "created_at"),
+        Index("ix_messages_sent_by_id_created_at", "sent_by_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +75,9 @@ class Message(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     from_phone: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
+    # The member of staff behind a row no contact wrote: a test send they queued, or a reply
+    # they typed in the phone simulator. Set only by the server, never from a request's fields.
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str | None] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     status: Mapped[MessageStatus] = mapped_column(String(16), default=MessageStatus.QUEUED)

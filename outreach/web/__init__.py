@@ -38,6 +38,7 @@ def _blueprints() -> list:
         prices,
         regions,
         simulator,
+        test_phones,
         webhooks,
     )
 
@@ -52,6 +53,7 @@ def _blueprints() -> list:
         campaigns.bp,
         simulator.bp,
         prices.bp,
+        test_phones.bp,
         api.bp,
         webhooks.bp,
     ]

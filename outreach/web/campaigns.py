@@ -6,7 +6,7 @@ launch, pause, resume or cancel them (counsellors read).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -25,14 +25,15 @@ from outreach.campaigns.service import (
     launch_campaign,
     pause_campaign,
     resume_campaign,
-    send_test_message,
 )
 from outreach.campaigns.stats import SAMPLE_VALUES, campaign_stats, preview
+from outreach.campaigns.testsend import send_test_message
 from outreach.contacts.lists import lists_with_counts
-from outreach.errors import Conflict, ValidationFailed
+from outreach.errors import Conflict, TooManyRequests, ValidationFailed
 from outreach.extensions import db
 from outreach.models import CampaignStatus, Role, utcnow
 from outreach.regions import list_regions
+from outreach.testphones.rules import reaches_real_phones
 from outreach.web.campaign_forms import (
     FIELD_HELP,
     all_languages,
@@ -248,14 +249,22 @@ def test_send(campaign_id: int):
     scope = _manager_scope()
     campaign = get_campaign(db.session, scope, campaign_id)
     form = _test_form(campaign)
+    status = 422
     if form.validate_on_submit():
         try:
             message = send_test_message(
-                db.session, scope, campaign.id, form.phone.data, form.language.data, utcnow()
+                db.session,
+                scope,
+                campaign.id,
+                form.phone.data,
+                form.language.data,
+                utcnow(),
+                real_phones=reaches_real_phones(current_app.config),
             )
-        except ValidationFailed as exc:
+        except (ValidationFailed, TooManyRequests) as exc:
             db.session.rollback()
             form.phone.errors = [*form.phone.errors, exc.message]
+            status = exc.status
         else:
             db.session.commit()
             flash(
@@ -266,7 +275,7 @@ def test_send(campaign_id: int):
             return redirect(
                 url_for("campaigns.show", campaign_id=campaign.id, tested=message.to_phone)
             )
-    return _render_show(campaign, form, 422)
+    return _render_show(campaign, form, status)
 
 
 @bp.route("/campaigns/<int:campaign_id>/<action>", methods=["POST"])

@@ -14,6 +14,11 @@ from outreach.web.twilio_auth import require_signature
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 csrf.exempt(bp)
 
+# Put in the WSGI environ by the phone simulator's in-process delivery only: the member of
+# staff who typed the reply. No HTTP request can set it (its headers arrive as HTTP_* keys and
+# its fields in the body), so a request from outside can never claim to be staff.
+SIMULATOR_STAFF_KEY = "outreach.simulator.staff_user_id"
+
 
 @bp.post("/sms/status")
 @require_signature
@@ -42,6 +47,7 @@ def sms_inbound():
         sender=form.get("From", ""),
         to=form.get("To", ""),
         body=form.get("Body", ""),
+        typed_by=_simulator_staff(),
     )
     if not sms.sender:
         abort(400, "an inbound SMS needs From")
@@ -51,3 +57,9 @@ def sms_inbound():
     if reply:
         twiml.message(reply)
     return Response(str(twiml), mimetype="application/xml")
+
+
+def _simulator_staff() -> int | None:
+    """The staff member behind a reply typed in the phone simulator; None for a real SMS."""
+    user_id = request.environ.get(SIMULATOR_STAFF_KEY)
+    return user_id if isinstance(user_id, int) else None

@@ -91,4 +91,46 @@ def test_reply_stop_in_the_phone_simulator(page, make_user, make_contact):
     expect(page.locator('[data-direction="sent"]')).to_contain_text("СТОП")
     expect(page.locator('[data-direction="received"]').last).to_contain_text("Вы отписаны")
     expect(page.locator(".phone-head")).to_contain_text("opted out")
+    expect(page.locator("#answer-as")).to_contain_text("any contact of your own MRCs")
     page.screenshot(path="/tmp/simulator.png", full_page=True)
+    page.get_by_role("link", name="Contact's page and consent history").click()
+    stop = page.get_by_role("row").filter(has_text="Opt-out").filter(has_text="СТОП")
+    expect(stop).to_contain_text("typed by staff in the phone simulator")
+    expect(stop).to_contain_text(user.email)
+
+
+def test_with_real_phones_an_admin_adds_a_test_phone_and_the_simulator_answers_only_as_it(
+    app, page, make_user, make_contact
+):
+    app.config["OUTREACH_PROVIDER"] = "twilio"
+    admin = make_user("admin", [])
+    coordinator = make_user("coordinator", ["kg-osh"])
+    person = make_contact("kg-osh", phone="+996555000444", name="Айдай", language="ky")
+
+    _log_in(page, admin)
+    page.get_by_role("link", name="Test phones").click()
+    page.get_by_label("Phone number").fill("+996 700 111 222")
+    page.get_by_label("Label").fill("Osh coordinator's work phone")
+    page.get_by_label("Region").select_option("kg-osh")
+    page.get_by_role("button", name="Add test phone").click()
+    expect(page.get_by_text("Test phone +996700111222")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+
+    _log_in(page, coordinator)
+    page.goto(f"/simulator?contact={person.id}")
+    expect(page.locator("#answer-as")).to_contain_text("never as a contact")
+    expect(page.locator("#no-reply")).to_be_visible()
+    expect(page.get_by_label("Reply")).to_have_count(0)
+    page.get_by_role("link", name="+996700111222").click()
+    expect(page.locator(".phone-head")).to_contain_text("Osh coordinator's work phone")
+    page.get_by_label("Reply").fill("HELP")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator('[data-direction="sent"]')).to_contain_text("HELP")
+    page.screenshot(path="/tmp/simulator-test-phone.png", full_page=True)
+
+
+def _log_in(page, user) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()

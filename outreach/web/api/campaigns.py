@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask import current_app
+
 from outreach.campaigns.listing import check_may_manage, search_campaigns
 from outreach.campaigns.service import (
     CampaignInput,
@@ -13,13 +15,14 @@ from outreach.campaigns.service import (
     launch_campaign,
     pause_campaign,
     resume_campaign,
-    send_test_message,
 )
 from outreach.campaigns.stats import campaign_stats, preview
+from outreach.campaigns.testsend import send_test_message
 from outreach.errors import ValidationFailed
 from outreach.extensions import db
 from outreach.models import Campaign, utcnow
 from outreach.regions import format_minutes
+from outreach.testphones.rules import reaches_real_phones
 from outreach.web.api import current_scope, registry
 from outreach.web.api.schemas import (
     CampaignCreated,
@@ -211,15 +214,25 @@ def cancel(campaign_id: int, body: NoBody):
     "POST",
     CAMPAIGN + "/test-send",
     body=SendTestIn,
-    responses={202: SendTestOut, **FORBIDDEN},
+    responses={202: SendTestOut, **FORBIDDEN, 429: ErrorOut},
     tag="campaigns",
 )
 def send_test(campaign_id: int, body: SendTestIn):
-    """Queue one copy of the text (marked [TEST]) to one number; not part of the stats."""
+    """Queue one copy of the text (marked [TEST]) to one number; not part of the stats.
+
+    Only to a mobile number that is not an opted-out contact nor another region's; with real
+    phones, only to a registered test phone; at most 20 an hour per user (429 past that).
+    """
     scope = current_scope()
     check_may_manage(scope)
     message = send_test_message(
-        db.session, scope, campaign_id, body.phone, body.language or None, utcnow()
+        db.session,
+        scope,
+        campaign_id,
+        body.phone,
+        body.language or None,
+        utcnow(),
+        real_phones=reaches_real_phones(current_app.config),
     )
     db.session.commit()
     return SendTestOut(
