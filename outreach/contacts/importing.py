@@ -412,4 +412,3 @@ def _read_header(text: io.TextIOBase) -> tuple[dict[str, int], str]:
             f"phone is required), found {found}"
         )
     return best
-

@@ -19,7 +19,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -29,7 +29,10 @@ from outreach.contacts.service import ContactFilters, get_contact, search_contac
 from outreach.extensions import db
 from outreach.messaging.conversation import phone_conversation
 from outreach.messaging.simulator import SimulatorProvider
-from outreach.models import Contact, Role
+from outreach.models import Contact
+from outreach.permissions import Action
+from outreach.web.guard import requires
+from outreach.web.inputs import int_arg, int_query, parse_id
 from outreach.worker import in_process_delivery
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
@@ -45,19 +48,18 @@ class ReplyForm(FlaskForm):
 
 
 def _scope() -> Scope:
-    """Coordinators and admins try campaigns out; counsellors work call-backs."""
-    if current_user.role == Role.COUNSELLOR:
-        abort(403)
+    """The user's scope; the views require `Action.SIMULATOR` (counsellors work call-backs)."""
     return Scope.for_user(current_user)
 
 
 @bp.route("/simulator")
-@login_required
+@requires(Action.SIMULATOR)
+@int_query("contact")
 def index():
     """Find a contact; see their phone's messages, newest last; reply."""
     scope = _scope()
     query = request.args.get("q", "").strip()
-    contact = _contact(scope, request.args.get("contact", type=int))
+    contact = _contact(scope, int_arg("contact"))
     phone = contact.phone if contact else request.args.get("phone", "").strip() or None
     results = (
         search_contacts(db.session, scope, ContactFilters(text=query), 1, RESULTS)
@@ -82,14 +84,12 @@ def _contact(scope: Scope, contact_id: int | None) -> Contact | None:
 
 
 @bp.route("/simulator/reply", methods=["POST"])
-@login_required
+@requires(Action.SIMULATOR)
 def reply():
     """Post the typed reply to the inbound SMS webhook, signed, and show the phone again."""
     scope = _scope()
     form = ReplyForm()
-    contact = (
-        _contact(scope, int(form.contact.data)) if (form.contact.data or "").isdigit() else None
-    )
+    contact = _contact(scope, parse_id(form.contact.data, "contact"))
     phone = contact.phone if contact else (form.phone.data or "").strip()
     if not phone:
         abort(400, "Choose a contact first.")
