@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 
 from outreach.errors import Forbidden
-from outreach.models import Role
+from outreach.models import ConsentAction, Role
 
 
 class Action(enum.StrEnum):
@@ -34,6 +34,11 @@ class Action(enum.StrEnum):
     REGIONS_EDIT = "regions.edit"
     PRICES_EDIT = "prices.edit"
 
+
+CONSENT_ACTIONS = {
+    ConsentAction.OPT_IN: Action.CONSENT_OPT_IN,
+    ConsentAction.OPT_OUT: Action.CONSENT_OPT_OUT,
+}
 
 _STAFF = frozenset(Role)
 _MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})

@@ -203,6 +203,7 @@ def make_contact(app, region):
 
 # -- campaigns and messaging ----------------------------------------------------------------
 
+
 @pytest.fixture
 def make_campaign(app, region):
     """A committed campaign, running and due at MORNING, with the topic's texts."""

@@ -28,6 +28,7 @@ from outreach.contacts.upsert import (
 from outreach.errors import Conflict, ServiceError, ValidationFailed
 from outreach.languages import parse_language
 from outreach.models import ConsentChannel, Contact, Region
+from outreach.permissions import Action, check
 from outreach.regions import region_by_code
 
 # Clocks disagree a little; a consent time further ahead than this is a mistake.
@@ -71,6 +72,7 @@ def upsert_contact_items(
     now: datetime,
 ) -> list[ItemResult]:
     """Create or update each item's contact; an item already known to be bad keeps its error."""
+    check(scope.role, Action.CONTACTS_WRITE)
     results = [ItemResult(error=item if isinstance(item, ServiceError) else None) for item in items]
     groups: dict[tuple, list[ContactRow]] = defaultdict(list)
     regions: dict[int, Region] = {}
