@@ -22,6 +22,7 @@ from outreach.contacts.upsert import (
     REJECTED,
     ConsentStamp,
     ContactRow,
+    NumberUnavailable,
     RowOutcome,
     upsert_contacts,
 )
@@ -145,7 +146,7 @@ def _settle(result: ItemResult, outcome: RowOutcome) -> None:
         result.error = OptOutStands()
         result.error.details = {"id": outcome.contact_id}
     else:
-        result.error = Conflict(outcome.reason or "rejected", code="held_elsewhere")
+        result.error = NumberUnavailable()
 
 
 def _attach_contacts(session: Session, results: list[ItemResult]) -> None:
