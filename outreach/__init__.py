@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.config import load_settings
 from outreach.extensions import csrf, db, limiter, login_manager, migrate
@@ -13,10 +14,19 @@ def create_app(config: dict | None = None) -> Flask:
     """The app factory: settings, extensions, blueprints and commands, each a named step."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_settings(app.instance_path, config))
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from the
+    X-Forwarded-For and X-Forwarded-Proto they set (never from a client: 0 trusts none)."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_extensions(app: Flask) -> None:

@@ -32,6 +32,14 @@ def _database_url(value: str | None, instance: Path) -> str:
     return value
 
 
+def _trusted_proxies(value: str | None) -> int:
+    """TRUSTED_PROXIES: how many reverse proxies in front of the app set X-Forwarded-For."""
+    text = (value or "0").strip()
+    if not text.isascii() or not text.isdigit() or int(text) > 10:
+        raise RuntimeError(f"TRUSTED_PROXIES must be a number of proxies (0 to 10), not {text!r}")
+    return int(text)
+
+
 def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     """Read every setting DESIGN.md names; `overrides` (tests, tools) win over the environment."""
     load_dotenv(override=False)
@@ -59,6 +67,7 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 40, "max_overflow": 10},

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
-from outreach.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from outreach.errors import Conflict, NotFound, ValidationFailed
 from outreach.languages import parse_language
 from outreach.models import Region
+from outreach.permissions import Action, check
 
 
 def format_minutes(minutes: int) -> str:
@@ -113,8 +114,7 @@ def save_region(
     session: Session, scope: Scope, data: RegionInput, region: Region | None = None
 ) -> Region:
     """Create a region, or update `region`; only admins may."""
-    if not scope.is_admin:
-        raise Forbidden("only admins may add or change regions")
+    check(scope.role, Action.REGIONS_EDIT)
     values = _validated(data)
     clash = session.execute(
         select(Region).where(Region.code == values["code"])

@@ -199,12 +199,19 @@ def test_not_utf8_is_unreadable_and_nothing_is_imported(app, region):
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 0
 
 
-def test_contact_of_another_mrc(app, region, make_user, make_contact):
+def test_contact_of_another_mrc_is_refused_as_an_mrc_number_is(
+    app, region, make_user, make_contact
+):
     make_contact(region_code="kg-osh", phone="+996555123456")
+    region("tj-dyu").sender_number = "+992 93 000 0001"  # an MRC's own number
+    db.session.commit()
     user = make_user("coordinator", ["pk-isb"])
-    data = b"phone\n+996 555 123 456\n+992 93 123 4567\n"
+    data = b"phone\n+996 555 123 456\n+992 93 123 4567\n+992930000001\n"
     progress, rejections, _ = _import(region("pk-isb"), data, scope=Scope.for_user(user))
-    assert rejections == [(2, "number is a contact of another MRC")]
+    assert [line for line, _reason in rejections] == [2, 4]
+    assert rejections[0][1] == rejections[1][1]  # one reason, whoever holds the number
+    for text in ("kg-osh", region("kg-osh").name, "tj-dyu", region("tj-dyu").name, "another"):
+        assert text.lower() not in rejections[0][1].lower()
     assert progress.imported == 1
     assert _contact("+996555123456").region.code == "kg-osh"
 

@@ -1,4 +1,4 @@
-"""Finding campaigns a user may see, and who may change them."""
+"""Finding campaigns a user may see."""
 
 from __future__ import annotations
 
@@ -6,16 +6,9 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
-from outreach.errors import Forbidden
-from outreach.models import Campaign, CampaignStatus, ContactList, Role
+from outreach.models import Campaign, CampaignStatus, ContactList
 from outreach.models.campaign import campaign_lists, campaign_regions
 from outreach.pagination import Page, paginate
-
-
-def check_may_manage(scope: Scope) -> None:
-    """Counsellors read campaigns but may not compose, launch, pause, resume or cancel them."""
-    if scope.role == Role.COUNSELLOR:
-        raise Forbidden("only coordinators and admins may change campaigns")
 
 
 def visible_campaigns(scope: Scope) -> Select:

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
-from outreach.errors import Forbidden, NotFound, ValidationFailed
+from outreach.errors import NotFound, ValidationFailed
 from outreach.models import SegmentPrice
+from outreach.permissions import Action, check
 
 MAX_PRICE = Decimal("99999.99999")  # Numeric(10, 5)
 
@@ -57,8 +58,7 @@ def delete_price(session: Session, scope: Scope, country: str) -> None:
 
 
 def _require_admin(scope: Scope) -> None:
-    if not scope.is_admin:
-        raise Forbidden("only admins may set prices")
+    check(scope.role, Action.PRICES_EDIT)
 
 
 def _country(country: str, problems: dict) -> str:

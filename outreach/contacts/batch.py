@@ -22,12 +22,14 @@ from outreach.contacts.upsert import (
     REJECTED,
     ConsentStamp,
     ContactRow,
+    NumberUnavailable,
     RowOutcome,
     upsert_contacts,
 )
 from outreach.errors import Conflict, ServiceError, ValidationFailed
 from outreach.languages import parse_language
 from outreach.models import ConsentChannel, Contact, Region
+from outreach.permissions import Action, check
 from outreach.regions import region_by_code
 
 # Clocks disagree a little; a consent time further ahead than this is a mistake.
@@ -71,6 +73,7 @@ def upsert_contact_items(
     now: datetime,
 ) -> list[ItemResult]:
     """Create or update each item's contact; an item already known to be bad keeps its error."""
+    check(scope.role, Action.CONTACTS_WRITE)
     results = [ItemResult(error=item if isinstance(item, ServiceError) else None) for item in items]
     groups: dict[tuple, list[ContactRow]] = defaultdict(list)
     regions: dict[int, Region] = {}
@@ -143,7 +146,7 @@ def _settle(result: ItemResult, outcome: RowOutcome) -> None:
         result.error = OptOutStands()
         result.error.details = {"id": outcome.contact_id}
     else:
-        result.error = Conflict(outcome.reason or "rejected", code="held_elsewhere")
+        result.error = NumberUnavailable()
 
 
 def _attach_contacts(session: Session, results: list[ItemResult]) -> None:

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 from outreach.access import Scope
 from outreach.audit import record_audit
 from outreach.contacts.service import ContactFilters, contacts_query
-from outreach.errors import Forbidden
-from outreach.models import Contact, Role
+from outreach.models import Contact
+from outreach.permissions import Action, check
 
 EXPORT_COLUMNS = ("phone", "name", "region", "language", "consent", "lists")
 BATCH_SIZE = 1000
@@ -24,8 +24,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def begin_export(session: Session, scope: Scope, filters: ContactFilters) -> int:
     """Check the user may export, count the contacts and audit the export; the count."""
-    if scope.role == Role.COUNSELLOR:
-        raise Forbidden("only coordinators and admins may export contacts")
+    check(scope.role, Action.CONTACTS_EXPORT)
     stmt = contacts_query(session, scope, filters)
     count = session.execute(
         select(func.count()).select_from(stmt.order_by(None).subquery())

@@ -19,6 +19,7 @@ from outreach.contacts.importing import ContactImport, ImportProgress
 from outreach.contacts.lists import clean_list_name
 from outreach.errors import NotFound, ServiceError, ValidationFailed
 from outreach.models import ImportJob, ImportStatus, Region, User, utcnow
+from outreach.permissions import Action, check
 
 REPORT_LIMIT = 1000  # rejected rows kept on the job for its page; all are in the report file
 ACTIVE = (ImportStatus.PENDING, ImportStatus.RUNNING)
@@ -35,6 +36,7 @@ def create_job(
     list_name: str | None = None,
 ) -> ImportJob:
     """A pending import of the file saved at `path` into a region the user may see."""
+    check(scope.role, Action.IMPORT)
     scope.check(region.id, "region")
     consent_source = (consent_source or "").strip()
     if not consent_source:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from outreach.access import Scope
 from outreach.errors import Conflict, NotFound, ValidationFailed
 from outreach.models import Contact, ContactList, Region, list_members
+from outreach.permissions import Action, check
 
 
 def clean_list_name(name: str | None) -> str:
@@ -37,6 +38,7 @@ def create_list(
     session: Session, scope: Scope, region: Region, name: str, description: str | None = None
 ) -> ContactList:
     """A new list in a region the user may see; a name already used there is a conflict."""
+    check(scope.role, Action.LISTS_WRITE)
     scope.check(region.id, "region")
     name = clean_list_name(name)
     clash = session.execute(
@@ -90,6 +92,7 @@ def add_contacts_to_list(
     Unknown contacts and contacts the user may not see are NotFound; contacts of another region
     are refused. Nothing is added unless every id is good.
     """
+    check(scope.role, Action.LISTS_WRITE)
     contact_list = get_list(session, scope, list_id)
     wanted = set(contact_ids)
     regions = dict(

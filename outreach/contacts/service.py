@@ -22,6 +22,7 @@ from outreach.models import (
     list_members,
 )
 from outreach.pagination import Page, paginate
+from outreach.permissions import CONSENT_ACTIONS, check
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def change_consent(
     source: str,
 ) -> Contact:
     """Staff record an opt-out or an explicit opt-in (with its source) for a contact."""
+    check(scope.role, CONSENT_ACTIONS[action])
     contact = get_contact(session, scope, contact_id)
     event = apply_consent(
         session, contact, action, channel, source, user_id=scope.user_id, explicit=True

@@ -2,6 +2,10 @@
 
 One phone number is one contact: a number seen again updates the contact, never duplicates it.
 An opted-out number is reported and left exactly as it is (an opt-out stands).
+
+A number the caller may not use — a contact of a region outside their scope, or an MRC's own
+hotline or sender number — gets one and the same refusal, `NUMBER_UNAVAILABLE`, which names no
+region and no contact: nobody learns from it which MRC holds a number, or its consent.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from sqlalchemy.orm import Session
 from outreach.access import Scope
 from outreach.contacts.consent import OPTED_OUT_STANDS
 from outreach.contacts.lists import get_or_create_list
+from outreach.contacts.phones import InvalidPhone, normalise_phone
+from outreach.errors import Conflict
 from outreach.models import (
     ConsentAction,
     ConsentChannel,
@@ -43,7 +49,16 @@ from outreach.models import (
 CREATED = "created"
 UPDATED = "updated"
 REJECTED = "rejected"
-HELD_ELSEWHERE = "number is a contact of another MRC"
+NUMBER_UNAVAILABLE = "number not available: it cannot be added or changed from your regions"
+
+
+class NumberUnavailable(Conflict):
+    """A number the caller may not use; the same refusal whatever the reason."""
+
+    code = "number_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(NUMBER_UNAVAILABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +102,16 @@ def upsert_contacts(
     if not rows:
         return []
     existing = _existing_by_phone(session, [r.phone for r in rows])
+    reserved = mrc_numbers(session)
     outcomes: dict[int, RowOutcome] = {}
     new_rows, changes = [], []
     for row in rows:
         current = existing.get(row.phone)
-        if current is None:
-            new_rows.append(row)
-        elif current.region_id != region.id and not scope.allows(current.region_id):
+        if row.phone in reserved or _held_outside(current, region, scope):
             # Checked first: a contact of a region the user cannot see tells nothing about itself.
-            outcomes[row.key] = RowOutcome(row.key, REJECTED, None, HELD_ELSEWHERE)
+            outcomes[row.key] = RowOutcome(row.key, REJECTED, None, NUMBER_UNAVAILABLE)
+        elif current is None:
+            new_rows.append(row)
         elif current.consent == ConsentState.OPTED_OUT:
             outcomes[row.key] = RowOutcome(row.key, REJECTED, current.id, OPTED_OUT_STANDS)
         else:
@@ -109,6 +125,29 @@ def upsert_contacts(
         session.execute(update(Contact), changes)
     _add_to_lists(session, region, rows, outcomes)
     return [outcomes[row.key] for row in rows]
+
+
+def _held_outside(current, region: Region, scope: Scope) -> bool:
+    """Whether the number is a contact of a region the caller may not see."""
+    return (
+        current is not None
+        and current.region_id != region.id
+        and not scope.allows(current.region_id)
+    )
+
+
+def mrc_numbers(session: Session) -> frozenset[str]:
+    """The MRCs' own numbers (hotlines and senders) in E.164: never a contact's number."""
+    numbers = set()
+    for country, *values in session.execute(
+        select(Region.country, Region.phone, Region.sender_number)
+    ):
+        for value in filter(None, values):
+            try:
+                numbers.add(normalise_phone(value, country))
+            except InvalidPhone:
+                continue  # a number no contact can have either
+    return frozenset(numbers)
 
 
 def _existing_by_phone(session: Session, phones: list[str]) -> dict:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from outreach.contacts.consent import apply_consent
 from outreach.messaging import outbox
 from outreach.models import (
+    MAX_ID,
     ConsentAction,
     ConsentChannel,
     ConsentState,
@@ -33,8 +34,8 @@ UNSUBSCRIBED = "21610"
 def find_message(session: Session, message_id: str | None, sid: str | None) -> Message | None:
     """The message a callback is about: by our id in the callback URL, else by provider SID."""
     message = None
-    if message_id and message_id.isdigit():
-        message = session.get(Message, int(message_id))
+    if message_id and message_id.isascii() and message_id.isdigit() and len(message_id) <= 10:
+        message = session.get(Message, int(message_id)) if int(message_id) <= MAX_ID else None
     if message is None and sid:
         message = session.execute(
             select(Message).where(Message.provider_sid == sid)

@@ -1,7 +1,7 @@
 """The domain model: one module per aggregate, all imported here so metadata is complete."""
 
 from outreach.models.audit import AuditEvent
-from outreach.models.base import Base, UTCDateTime, utcnow
+from outreach.models.base import MAX_ID, Base, UTCDateTime, utcnow
 from outreach.models.call import Call, CallStatus
 from outreach.models.callback import CallbackRequest, CallbackStatus
 from outreach.models.campaign import (
@@ -31,6 +31,7 @@ from outreach.models.user import ApiToken, Role, User, user_regions
 from outreach.models.worker import WorkerHeartbeat
 
 __all__ = [
+    "MAX_ID",
     "ApiToken",
     "AuditEvent",
     "Base",

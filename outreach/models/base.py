@@ -8,6 +8,10 @@ from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+# The largest id an integer primary key holds (PostgreSQL `integer`). Ids from outside — URLs,
+# query strings, forms, JSON — are refused beyond it, before any query could overflow.
+MAX_ID = 2**31 - 1
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 from outreach.access import Scope
 from outreach.audit import record_audit
 from outreach.contacts.phones import mask_phone, normalise_phone, sms_number_problem
-from outreach.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from outreach.errors import Conflict, NotFound, ValidationFailed
 from outreach.models import Contact, TestPhone, User
+from outreach.permissions import Action, check
 from outreach.regions import region_by_code
-
-ADMINS_ONLY = "only administrators register test phones"
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,7 @@ def remove_test_phone(session: Session, scope: Scope, test_phone_id: int) -> Tes
 
 
 def _require_admin(scope: Scope) -> None:
-    if not scope.is_admin:
-        raise Forbidden(ADMINS_ONLY)
+    check(scope.role, Action.TEST_PHONES_EDIT)
 
 
 def _region(session, scope, code: str | None, problems: dict):

@@ -1,22 +1,21 @@
-"""Logging in and out. Failed log-ins are rate-limited per client address."""
+"""Logging in and out. Failed log-ins are limited per account and per client address."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from outreach.accounts.service import authenticate
-from outreach.extensions import db, limiter
+from outreach.extensions import db
 from outreach.web.layout import safe_next
+from outreach.web.login_limit import login_refused, record_failure
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
-TOO_MANY = (
-    "Too many failed log-in attempts from this address. Please wait a minute, then try again."
-)
+TOO_MANY = "Too many failed log-in attempts. Please wait a minute, then try again."
 
 
 class LoginForm(FlaskForm):
@@ -24,17 +23,7 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _failed(response) -> bool:
-    """Only a log-in that did not succeed counts against the limit."""
-    return response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, error_message=TOO_MANY)
 def login():
     """The log-in form; on success go where the user was headed, or to the dashboard."""
     target = safe_next(request.args.get("next"))
@@ -42,11 +31,14 @@ def login():
         return redirect(target or url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        if login_refused(form.email.data):
+            abort(429, TOO_MANY)
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
             db.session.commit()
             login_user(user)
             return redirect(target or url_for("dashboard.index"))
+        record_failure(form.email.data)
         flash("That email and password do not match an active account.", "error")
     return render_template("auth/login.html", form=form)
 

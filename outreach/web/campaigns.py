@@ -7,7 +7,7 @@ launch, pause, resume or cancel them (counsellors read).
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -17,7 +17,7 @@ from outreach.accounts.directory import emails_by_id
 from outreach.campaigns.activity import message_counts, recent_messages, recent_responses
 from outreach.campaigns.content import UnknownTopic, get_topic, load_topics
 from outreach.campaigns.lifecycle import MOVES, CampaignEvent
-from outreach.campaigns.listing import check_may_manage, search_campaigns
+from outreach.campaigns.listing import search_campaigns
 from outreach.campaigns.service import (
     cancel_campaign,
     create_campaign,
@@ -31,7 +31,8 @@ from outreach.campaigns.testsend import send_test_message
 from outreach.contacts.lists import lists_with_counts
 from outreach.errors import Conflict, TooManyRequests, ValidationFailed
 from outreach.extensions import db
-from outreach.models import CampaignStatus, Role, utcnow
+from outreach.models import CampaignStatus, utcnow
+from outreach.permissions import Action, may
 from outreach.regions import list_regions
 from outreach.testphones.rules import reaches_real_phones
 from outreach.web.campaign_forms import (
@@ -46,6 +47,8 @@ from outreach.web.campaign_forms import (
     to_input,
     topic_field_name,
 )
+from outreach.web.guard import requires
+from outreach.web.inputs import int_query
 from outreach.web.layout import page_arg
 
 bp = Blueprint("campaigns", __name__, template_folder="templates")
@@ -74,14 +77,13 @@ class ActionForm(FlaskForm):
     """Only the CSRF token: launch, pause, resume and cancel have no other input."""
 
 
-def _manager_scope() -> Scope:
-    scope = Scope.for_user(current_user)
-    check_may_manage(scope)
-    return scope
+def _may_manage() -> bool:
+    return may(current_user.role, Action.CAMPAIGNS_MANAGE)
 
 
 @bp.route("/campaigns")
-@login_required
+@requires(Action.CAMPAIGNS_READ)
+@int_query("page")
 def index():
     """The campaigns of the user's regions, newest first, with their message counts."""
     scope = Scope.for_user(current_user)
@@ -96,15 +98,15 @@ def index():
         statuses=list(CampaignStatus),
         counts=message_counts(db.session, (c.id for c in page.items)),
         topics=load_topics(),
-        may_manage=current_user.role != Role.COUNSELLOR,
+        may_manage=_may_manage(),
     )
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
-@login_required
+@requires(Action.CAMPAIGNS_MANAGE)
 def new():
     """Compose a draft: choose a topic (its texts fill the form), the audience, time and pace."""
-    scope = _manager_scope()
+    scope = Scope.for_user(current_user)
     topics = dict(load_topics())
     languages = all_languages(topics)
     regions = list_regions(db.session, scope)
@@ -197,7 +199,7 @@ def _counters(form, topic, languages) -> dict[str, str]:
 
 
 @bp.route("/campaigns/<int:campaign_id>")
-@login_required
+@requires(Action.CAMPAIGNS_READ)
 def show(campaign_id: int):
     """The summary before launch, the test send, the moves allowed now, then the results."""
     campaign = get_campaign(db.session, Scope.for_user(current_user), campaign_id)
@@ -235,18 +237,18 @@ def _render_show(campaign, test_form: TestSendForm, status: int = 200):
         messages=recent_messages(db.session, campaign),
         responses=recent_responses(db.session, campaign),
         creator=emails_by_id(db.session, [campaign.created_by_id]).get(campaign.created_by_id),
-        moves=moves if current_user.role != Role.COUNSELLOR else [],
-        may_manage=current_user.role != Role.COUNSELLOR,
+        moves=moves if _may_manage() else [],
+        may_manage=_may_manage(),
         test_form=test_form,
         action_form=ActionForm(),
     ), status
 
 
 @bp.route("/campaigns/<int:campaign_id>/test", methods=["POST"])
-@login_required
+@requires(Action.CAMPAIGNS_MANAGE)
 def test_send(campaign_id: int):
     """Queue one copy of the text to a staff phone; it is not part of the campaign's stats."""
-    scope = _manager_scope()
+    scope = Scope.for_user(current_user)
     campaign = get_campaign(db.session, scope, campaign_id)
     form = _test_form(campaign)
     status = 422
@@ -279,12 +281,12 @@ def test_send(campaign_id: int):
 
 
 @bp.route("/campaigns/<int:campaign_id>/<action>", methods=["POST"])
-@login_required
+@requires(Action.CAMPAIGNS_MANAGE)
 def move(campaign_id: int, action: str):
     """Launch, pause, resume or cancel; a move the campaign's status does not allow is refused."""
     if action not in ACTIONS:
         abort(404)
-    scope = _manager_scope()
+    scope = Scope.for_user(current_user)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")

@@ -12,7 +12,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -29,8 +29,11 @@ from outreach.contacts.service import (
     view_contact,
 )
 from outreach.extensions import db
-from outreach.models import ConsentAction, ConsentChannel, ConsentState, Role
+from outreach.models import ConsentAction, ConsentChannel, ConsentState
+from outreach.permissions import Action, may
 from outreach.regions import list_regions
+from outreach.web.guard import requires
+from outreach.web.inputs import int_arg, int_query
 from outreach.web.layout import page_arg
 
 bp = Blueprint("contacts", __name__, template_folder="templates")
@@ -49,7 +52,7 @@ def _filters() -> ContactFilters:
     return ContactFilters(
         text=request.args.get("q", "").strip() or None,
         region_code=request.args.get("region", "").strip().lower() or None,
-        list_id=request.args.get("list", type=int),
+        list_id=int_arg("list"),
         consent=consent if consent in set(ConsentState) else None,
     )
 
@@ -59,7 +62,8 @@ def _filter_args() -> dict:
 
 
 @bp.route("/contacts")
-@login_required
+@requires(Action.CONTACTS_READ)
+@int_query("page", "list")
 def index():
     """Search by name or phone, filter by region, list and consent; 50 a page."""
     scope = Scope.for_user(current_user)
@@ -70,12 +74,13 @@ def index():
         args=_filter_args(),
         regions=list_regions(db.session, scope),
         lists=[lst for lst, _count in lists_with_counts(db.session, scope)],
-        may_export=current_user.role != Role.COUNSELLOR,
+        may_export=may(current_user.role, Action.CONTACTS_EXPORT),
     )
 
 
 @bp.route("/contacts/export.csv")
-@login_required
+@requires(Action.CONTACTS_EXPORT)
+@int_query("list")
 def export():
     """The contacts the current filters find, as CSV; the export is audited before it streams."""
     scope = Scope.for_user(current_user)
@@ -90,7 +95,7 @@ def export():
 
 
 @bp.route("/contacts/<int:contact_id>")
-@login_required
+@requires(Action.CONTACTS_READ)
 def show(contact_id: int):
     """A contact's page; viewing it is audited."""
     contact = view_contact(db.session, Scope.for_user(current_user), contact_id, channel="web")
@@ -107,14 +112,14 @@ def show(contact_id: int):
 
 
 @bp.route("/contacts/<int:contact_id>/opt-out", methods=["POST"])
-@login_required
+@requires(Action.CONSENT_OPT_OUT)
 def opt_out(contact_id: int):
-    """Staff record that the person asked to stop."""
+    """Staff record that the person asked to stop (counsellors too: they hear it on the phone)."""
     return _record(contact_id, ConsentAction.OPT_OUT, "Opt-out recorded.")
 
 
 @bp.route("/contacts/<int:contact_id>/opt-in", methods=["POST"])
-@login_required
+@requires(Action.CONSENT_OPT_IN)
 def opt_in(contact_id: int):
     """Staff record the person's new, explicit consent."""
     return _record(contact_id, ConsentAction.OPT_IN, "Opt-in recorded.")

@@ -23,7 +23,7 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.orm import Session
@@ -42,8 +42,10 @@ from outreach.contacts.import_jobs import (
 )
 from outreach.errors import ServiceError
 from outreach.extensions import db
-from outreach.models import ImportJob, ImportStatus, Region, Role
+from outreach.models import ImportJob, ImportStatus, Region
+from outreach.permissions import Action
 from outreach.regions import list_regions, region_by_code
+from outreach.web.guard import requires
 
 bp = Blueprint("imports", __name__, template_folder="templates")
 
@@ -61,14 +63,12 @@ class ImportForm(FlaskForm):
 
 
 def _scope() -> Scope:
-    """The user's scope; counsellors work call-backs and may not import contacts."""
-    if current_user.role == Role.COUNSELLOR:
-        abort(403)
+    """The user's scope (every view here requires `Action.IMPORT`)."""
     return Scope.for_user(current_user)
 
 
 @bp.route("/imports")
-@login_required
+@requires(Action.IMPORT)
 def index():
     """Recent imports of the user's regions."""
     scope = _scope()
@@ -79,7 +79,7 @@ def index():
 
 
 @bp.route("/imports/new", methods=["GET", "POST"])
-@login_required
+@requires(Action.IMPORT)
 def new():
     """Upload a CSV file; the import starts at once and its page shows the progress."""
     scope = _scope()
@@ -167,7 +167,7 @@ def _job(job_id: int) -> tuple[ImportJob, Region]:
 
 
 @bp.route("/imports/<int:job_id>")
-@login_required
+@requires(Action.IMPORT)
 def show(job_id: int):
     """A job's progress bar while it runs; its counts and rejected rows when it is done."""
     job, region = _job(job_id)
@@ -175,7 +175,7 @@ def show(job_id: int):
 
 
 @bp.route("/imports/<int:job_id>.json")
-@login_required
+@requires(Action.IMPORT)
 def status(job_id: int):
     """A job's progress, polled by the page's script."""
     job, _region = _job(job_id)
@@ -183,7 +183,7 @@ def status(job_id: int):
 
 
 @bp.route("/imports/<int:job_id>/rejected.csv")
-@login_required
+@requires(Action.IMPORT)
 def rejected(job_id: int):
     """Every rejected row of a finished job (line and reason) as CSV."""
     job, _region = _job(job_id)

@@ -6,10 +6,13 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
+from flask_login import current_user
 
 from outreach.languages import language_name
+from outreach.permissions import Action, may
 from outreach.regions import format_minutes
+from outreach.web.inputs import int_arg
 
 bp = Blueprint(
     "layout",
@@ -25,7 +28,15 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 @bp.app_context_processor
 def _layout_context() -> dict:
-    return {"has_endpoint": lambda endpoint: endpoint in current_app.view_functions}
+    return {
+        "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
+        "may": _may,
+    }
+
+
+def _may(action: str) -> bool:
+    """Whether the logged-in user's role allows `action` (pages show only what one may do)."""
+    return current_user.is_authenticated and may(current_user.role, Action(action))
 
 
 @bp.app_template_filter("when")
@@ -67,6 +78,5 @@ def safe_next(target: str | None) -> str | None:
 
 
 def page_arg() -> int:
-    """The `page` query argument, 1 when missing or not a positive number."""
-    page = request.args.get("page", type=int, default=1)
-    return page if page and page > 0 else 1
+    """The `page` query argument (declared with `@int_query("page")`), 1 when missing."""
+    return int_arg("page", 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -13,7 +13,10 @@ from outreach.contacts.lists import create_list, get_list, lists_with_counts
 from outreach.contacts.service import ContactFilters, search_contacts
 from outreach.errors import Conflict, ValidationFailed
 from outreach.extensions import db
+from outreach.permissions import Action
 from outreach.regions import list_regions, region_by_code
+from outreach.web.guard import requires
+from outreach.web.inputs import int_query
 from outreach.web.layout import page_arg
 
 bp = Blueprint("lists", __name__, template_folder="templates")
@@ -28,7 +31,7 @@ class ListForm(FlaskForm):
 
 
 @bp.route("/lists")
-@login_required
+@requires(Action.LISTS_READ)
 def index():
     """The lists of the user's regions (or of one region), each with its number of contacts."""
     scope = Scope.for_user(current_user)
@@ -39,7 +42,7 @@ def index():
 
 
 @bp.route("/lists/new", methods=["GET", "POST"])
-@login_required
+@requires(Action.LISTS_WRITE)
 def new():
     """A new, empty list in one of the user's regions."""
     scope = Scope.for_user(current_user)
@@ -69,7 +72,8 @@ def new():
 
 
 @bp.route("/lists/<int:list_id>")
-@login_required
+@requires(Action.LISTS_READ)
+@int_query("page")
 def show(list_id: int):
     """One list and its members, 50 a page."""
     scope = Scope.for_user(current_user)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
@@ -13,7 +13,9 @@ from outreach.campaigns.pricing import delete_price, list_prices, save_price
 from outreach.errors import ValidationFailed
 from outreach.extensions import db
 from outreach.models import utcnow
+from outreach.permissions import Action
 from outreach.regions import list_regions
+from outreach.web.guard import requires
 
 bp = Blueprint("prices", __name__, template_folder="templates")
 
@@ -28,17 +30,11 @@ class DeleteForm(FlaskForm):
     """Only the CSRF token."""
 
 
-def _admin_scope() -> Scope:
-    if not current_user.is_admin:
-        abort(403, "Only administrators set prices.")
-    return Scope.for_user(current_user)
-
-
 @bp.route("/settings/prices", methods=["GET", "POST"])
-@login_required
+@requires(Action.PRICES_EDIT)
 def index():
     """Every country's price; the form sets one (a country already priced is changed)."""
-    scope = _admin_scope()
+    scope = Scope.for_user(current_user)
     prices = list_prices(db.session)
     form = PriceForm(currency=prices[0].currency if prices else "USD")
     if form.validate_on_submit():
@@ -68,10 +64,10 @@ def index():
 
 
 @bp.route("/settings/prices/<country>/delete", methods=["POST"])
-@login_required
+@requires(Action.PRICES_EDIT)
 def delete(country: str):
     """Forget a country's price."""
-    scope = _admin_scope()
+    scope = Scope.for_user(current_user)
     if not DeleteForm().validate_on_submit():
         abort(400, "The form expired; reload the page and try again.")
     delete_price(db.session, scope, country)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional
@@ -14,6 +14,7 @@ from outreach.access import Scope
 from outreach.errors import Conflict, ValidationFailed
 from outreach.extensions import db
 from outreach.languages import LANGUAGES
+from outreach.permissions import Action
 from outreach.regions import (
     RegionInput,
     format_minutes,
@@ -21,6 +22,7 @@ from outreach.regions import (
     region_by_code,
     save_region,
 )
+from outreach.web.guard import requires
 from outreach.web.layout import WEEKDAYS
 
 bp = Blueprint("regions", __name__, template_folder="templates")
@@ -68,14 +70,8 @@ class RegionForm(FlaskForm):
         )
 
 
-def _require_admin() -> Scope:
-    if not current_user.is_admin:
-        abort(403, "Only administrators may add or change regions.")
-    return Scope.for_user(current_user)
-
-
 @bp.route("/regions")
-@login_required
+@requires(Action.REGIONS_READ)
 def index():
     """The regions the user may see, with their settings."""
     regions = list_regions(db.session, Scope.for_user(current_user))
@@ -83,19 +79,19 @@ def index():
 
 
 @bp.route("/regions/new", methods=["GET", "POST"])
-@login_required
+@requires(Action.REGIONS_EDIT)
 def new():
     """An admin adds a region."""
-    scope = _require_admin()
+    scope = Scope.for_user(current_user)
     form = RegionForm()
     return _save(form, scope, None) or _render(form, None)
 
 
 @bp.route("/regions/<code>/edit", methods=["GET", "POST"])
-@login_required
+@requires(Action.REGIONS_EDIT)
 def edit(code: str):
     """An admin changes a region."""
-    scope = _require_admin()
+    scope = Scope.for_user(current_user)
     region = region_by_code(db.session, scope, code)
     if request.method == "POST":
         form = RegionForm()

@@ -24,7 +24,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -35,9 +35,12 @@ from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db
 from outreach.messaging.conversation import phone_conversation
 from outreach.messaging.simulator import SimulatorProvider
-from outreach.models import Contact, Role
+from outreach.models import Contact
+from outreach.permissions import Action
 from outreach.testphones.rules import SimulatedPhone, phone_to_answer_as, reaches_real_phones
 from outreach.testphones.service import usable_test_phones
+from outreach.web.guard import requires
+from outreach.web.inputs import int_arg, int_query, parse_id
 from outreach.web.webhooks import SIMULATOR_STAFF_KEY
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
@@ -53,19 +56,18 @@ class ReplyForm(FlaskForm):
 
 
 def _scope() -> Scope:
-    """Coordinators and admins try campaigns out; counsellors work call-backs."""
-    if current_user.role == Role.COUNSELLOR:
-        abort(403)
+    """The user's scope; the views require `Action.SIMULATOR` (counsellors work call-backs)."""
     return Scope.for_user(current_user)
 
 
 @bp.route("/simulator")
-@login_required
+@requires(Action.SIMULATOR)
+@int_query("contact")
 def index():
     """Find a contact or a test phone; see its messages, newest last; reply when allowed."""
     scope = _scope()
     query = request.args.get("q", "").strip()
-    contact = _contact(scope, request.args.get("contact", type=int))
+    contact = _contact(scope, int_arg("contact"))
     phone = contact.phone if contact else request.args.get("phone", "").strip() or None
     results = (
         search_contacts(db.session, scope, ContactFilters(text=query), 1, RESULTS)
@@ -120,12 +122,12 @@ def _may_answer(scope: Scope, contact: Contact | None, phone: str):
 
 
 @bp.route("/simulator/reply", methods=["POST"])
-@login_required
+@requires(Action.SIMULATOR)
 def reply():
     """Post the typed reply to the inbound SMS webhook, signed, and show the phone again."""
     scope = _scope()
     form = ReplyForm()
-    contact_id = _id(form.contact.data)
+    contact_id = parse_id(form.contact.data, "contact")
     phone = (form.phone.data or "").strip()
     if contact_id is None and not phone:
         abort(400, "Choose a contact or a test phone first.")
@@ -145,12 +147,6 @@ def reply():
     else:
         flash("Reply sent through the signed webhook, as a real SMS reply would be.", "success")
     return redirect(back)
-
-
-def _id(text: str | None) -> int | None:
-    """A record id from a form field; None when it is not one (too big for the database too)."""
-    text = (text or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 9 else None
 
 
 def _back(target: SimulatedPhone) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import Length
@@ -14,6 +14,7 @@ from outreach.contacts.phones import mask_phone
 from outreach.errors import Conflict, ValidationFailed
 from outreach.extensions import db
 from outreach.models import utcnow
+from outreach.permissions import Action
 from outreach.regions import list_regions
 from outreach.testphones.service import (
     TestPhoneInput,
@@ -21,6 +22,7 @@ from outreach.testphones.service import (
     remove_test_phone,
     usable_test_phones,
 )
+from outreach.web.guard import requires
 
 bp = Blueprint("test_phones", __name__, template_folder="templates")
 
@@ -39,13 +41,12 @@ class DeleteForm(FlaskForm):
 
 
 def _admin_scope() -> Scope:
-    if not current_user.is_admin:
-        abort(403, "Only administrators register test phones.")
+    """An admin's scope; the views require `Action.TEST_PHONES_EDIT`."""
     return Scope.for_user(current_user)
 
 
 @bp.route("/settings/test-phones", methods=["GET", "POST"])
-@login_required
+@requires(Action.TEST_PHONES_EDIT)
 def index():
     """Every test phone; the form registers one."""
     scope = _admin_scope()
@@ -86,8 +87,8 @@ def _attach(form: TestPhoneForm, exc: ValidationFailed | Conflict) -> None:
         flash(exc.message, "error")
 
 
-@bp.route("/settings/test-phones/<int(max=2147483647):test_phone_id>/delete", methods=["POST"])
-@login_required
+@bp.route("/settings/test-phones/<int:test_phone_id>/delete", methods=["POST"])
+@requires(Action.TEST_PHONES_EDIT)
 def delete(test_phone_id: int):
     """Take a test phone off the register."""
     scope = _admin_scope()

@@ -86,7 +86,7 @@ def test_upsert_many_with_mixed_fates(isb, make_contact, make_user, api):
     assert items[3]["error"]["details"][0]["field"] == "phone"
     assert codes[4] == "opted_out"
     assert items[4]["error"]["message"] == "opted out, not re-subscribed"
-    assert codes[5] == "held_elsewhere"
+    assert codes[5] == "number_unavailable"
     assert str(osh.id) not in str(items[5])
     assert codes[6] == "not_found"
     assert codes[7] == "validation_failed"

@@ -41,7 +41,7 @@ def test_upserting_into_the_other_region_is_an_item_error(isb, osh_contact):
     ]
     items = isb.post("/api/v1/contacts", json=body).get_json()["items"]
     assert items[0]["error"]["code"] == "not_found"
-    assert items[1]["error"]["code"] == "held_elsewhere"
+    assert items[1]["error"]["code"] == "number_unavailable"
     db.session.expire_all()
     contact = db.session.get(Contact, osh_contact.id)
     assert (contact.region.code, contact.name) == ("kg-osh", "Aibek")
@@ -52,7 +52,7 @@ def test_an_opted_out_contact_of_another_region_tells_nothing(isb, api, make_use
     assert osh.post(f"/api/v1/contacts/{osh_contact.id}/opt-out").status_code == 200
     body = {"phone": osh_contact.phone, "region": "pk-isb", "consent": {"source": "x"}}
     response = isb.post("/api/v1/contacts", json=body)
-    assert response.get_json()["error"]["code"] == "held_elsewhere"
+    assert response.get_json()["error"]["code"] == "number_unavailable"
     assert str(osh_contact.id) not in response.get_data(as_text=True)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import current_app
 
-from outreach.campaigns.listing import check_may_manage, search_campaigns
+from outreach.campaigns.listing import search_campaigns
 from outreach.campaigns.service import (
     CampaignInput,
     cancel_campaign,
@@ -21,6 +21,7 @@ from outreach.campaigns.testsend import send_test_message
 from outreach.errors import ValidationFailed
 from outreach.extensions import db
 from outreach.models import Campaign, utcnow
+from outreach.permissions import Action
 from outreach.regions import format_minutes
 from outreach.testphones.rules import reaches_real_phones
 from outreach.web.api import current_scope, registry
@@ -40,9 +41,8 @@ from outreach.web.api.schemas import (
     WindowOut,
 )
 
-CAMPAIGN = "/campaigns/<int(max=2147483647):campaign_id>"
-FORBIDDEN = {403: ErrorOut}
-ACTION_ERRORS = {403: ErrorOut, 409: ErrorOut}
+CAMPAIGN = "/campaigns/<int:campaign_id>"
+ACTION_ERRORS = {409: ErrorOut}
 
 
 def campaign_out(campaign: Campaign) -> CampaignOut:
@@ -106,13 +106,13 @@ def _problems_as_list(exc: ValidationFailed) -> ValidationFailed:
     "POST",
     "/campaigns",
     body=CampaignIn,
-    responses={201: CampaignCreated, **FORBIDDEN},
+    responses={201: CampaignCreated},
     tag="campaigns",
+    action=Action.CAMPAIGNS_MANAGE,
 )
 def post_campaign(body: CampaignIn):
     """Compose a draft campaign; answers its audience, segments and estimated cost."""
     scope = current_scope()
-    check_may_manage(scope)
     data = CampaignInput(
         name=body.name,
         topic=body.topic,
@@ -137,7 +137,12 @@ def post_campaign(body: CampaignIn):
 
 
 @registry.route(
-    "GET", "/campaigns", query=CampaignQuery, responses={200: CampaignPage}, tag="campaigns"
+    "GET",
+    "/campaigns",
+    query=CampaignQuery,
+    responses={200: CampaignPage},
+    tag="campaigns",
+    action=Action.CAMPAIGNS_READ,
 )
 def get_campaigns(query: CampaignQuery):
     """Campaigns the user may see, newest first, optionally of one status."""
@@ -147,7 +152,9 @@ def get_campaigns(query: CampaignQuery):
     ), 200
 
 
-@registry.route("GET", CAMPAIGN, responses={200: CampaignDetail}, tag="campaigns")
+@registry.route(
+    "GET", CAMPAIGN, responses={200: CampaignDetail}, tag="campaigns", action=Action.CAMPAIGNS_READ
+)
 def get_one_campaign(campaign_id: int):
     """One campaign with its stats (each message once, in its current status) and runs."""
     campaign = get_campaign(db.session, current_scope(), campaign_id)
@@ -156,7 +163,6 @@ def get_one_campaign(campaign_id: int):
 
 def _act(campaign_id: int, action: Callable):
     scope = current_scope()
-    check_may_manage(scope)
     campaign = action(db.session, scope, campaign_id, utcnow())
     db.session.commit()
     return campaign_detail(campaign), 200
@@ -168,6 +174,7 @@ def _act(campaign_id: int, action: Callable):
     body=NoBody,
     responses={200: CampaignDetail, **ACTION_ERRORS},
     tag="campaigns",
+    action=Action.CAMPAIGNS_MANAGE,
 )
 def launch(campaign_id: int, body: NoBody):
     """Launch a draft: at `send_at` when that is ahead (scheduled), else now (running)."""
@@ -180,6 +187,7 @@ def launch(campaign_id: int, body: NoBody):
     body=NoBody,
     responses={200: CampaignDetail, **ACTION_ERRORS},
     tag="campaigns",
+    action=Action.CAMPAIGNS_MANAGE,
 )
 def pause(campaign_id: int, body: NoBody):
     """Pause a scheduled or running campaign; messages already with the provider go on."""
@@ -192,6 +200,7 @@ def pause(campaign_id: int, body: NoBody):
     body=NoBody,
     responses={200: CampaignDetail, **ACTION_ERRORS},
     tag="campaigns",
+    action=Action.CAMPAIGNS_MANAGE,
 )
 def resume(campaign_id: int, body: NoBody):
     """Resume a paused campaign from where it stopped."""
@@ -204,6 +213,7 @@ def resume(campaign_id: int, body: NoBody):
     body=NoBody,
     responses={200: CampaignDetail, **ACTION_ERRORS},
     tag="campaigns",
+    action=Action.CAMPAIGNS_MANAGE,
 )
 def cancel(campaign_id: int, body: NoBody):
     """Cancel for good: messages not yet sent are not sent, and no run is to come."""
@@ -214,8 +224,9 @@ def cancel(campaign_id: int, body: NoBody):
     "POST",
     CAMPAIGN + "/test-send",
     body=SendTestIn,
-    responses={202: SendTestOut, **FORBIDDEN, 429: ErrorOut},
+    responses={202: SendTestOut, 429: ErrorOut},
     tag="campaigns",
+    action=Action.CAMPAIGNS_MANAGE,
 )
 def send_test(campaign_id: int, body: SendTestIn):
     """Queue one copy of the text (marked [TEST]) to one number; not part of the stats.
@@ -224,7 +235,6 @@ def send_test(campaign_id: int, body: SendTestIn):
     phones, only to a registered test phone; at most 20 an hour per user (429 past that).
     """
     scope = current_scope()
-    check_may_manage(scope)
     message = send_test_message(
         db.session,
         scope,

@@ -12,6 +12,7 @@ from outreach.contacts.service import ContactFilters, change_consent, search_con
 from outreach.errors import ServiceError, ValidationFailed
 from outreach.extensions import db
 from outreach.models import ConsentAction, ConsentChannel, Contact, utcnow
+from outreach.permissions import Action
 from outreach.web.api import current_scope, registry
 from outreach.web.api.io import validation_details
 from outreach.web.api.schemas import (
@@ -32,7 +33,7 @@ from outreach.web.api.schemas import (
     ResponseOut,
 )
 
-CONTACT = "/contacts/<int(max=2147483647):contact_id>"
+CONTACT = "/contacts/<int:contact_id>"
 _contact_in = TypeAdapter(ContactIn)
 
 
@@ -60,6 +61,7 @@ def error_out(exc: ServiceError) -> ErrorOut:
     validate_body=False,  # each item is validated alone, so one bad item fails only itself
     responses={200: ContactOut | ContactBatchOut, 201: ContactOut},
     tag="contacts",
+    action=Action.CONTACTS_WRITE,
 )
 def post_contacts(body: Any):
     """Create or update one contact (201 or 200), or up to 1,000 (200, one result per item)."""
@@ -117,7 +119,12 @@ def _item(raw: Any) -> ContactItem | ServiceError:
 
 
 @registry.route(
-    "GET", "/contacts", query=ContactQuery, responses={200: ContactPage}, tag="contacts"
+    "GET",
+    "/contacts",
+    query=ContactQuery,
+    responses={200: ContactPage},
+    tag="contacts",
+    action=Action.CONTACTS_READ,
 )
 def get_contacts(query: ContactQuery):
     """Contacts the user may see, newest first, filtered and paginated."""
@@ -130,7 +137,9 @@ def get_contacts(query: ContactQuery):
     ), 200
 
 
-@registry.route("GET", CONTACT, responses={200: ContactDetail}, tag="contacts")
+@registry.route(
+    "GET", CONTACT, responses={200: ContactDetail}, tag="contacts", action=Action.CONTACTS_READ
+)
 def get_contact(contact_id: int):
     """One contact with its consent history, answers and call-backs (the view is audited)."""
     contact = view_contact(db.session, current_scope(), contact_id, channel="api")
@@ -178,7 +187,12 @@ def _callback_out(callback) -> CallbackOut:
 
 
 @registry.route(
-    "POST", CONTACT + "/opt-out", body=OptOutIn, responses={200: ContactOut}, tag="contacts"
+    "POST",
+    CONTACT + "/opt-out",
+    body=OptOutIn,
+    responses={200: ContactOut},
+    tag="contacts",
+    action=Action.CONSENT_OPT_OUT,
 )
 def opt_out(contact_id: int, body: OptOutIn):
     """Opt a contact out; the body may be empty (source `api`)."""
@@ -186,7 +200,12 @@ def opt_out(contact_id: int, body: OptOutIn):
 
 
 @registry.route(
-    "POST", CONTACT + "/opt-in", body=OptInIn, responses={200: ContactOut}, tag="contacts"
+    "POST",
+    CONTACT + "/opt-in",
+    body=OptInIn,
+    responses={200: ContactOut},
+    tag="contacts",
+    action=Action.CONSENT_OPT_IN,
 )
 def opt_in(contact_id: int, body: OptInIn):
     """Record a new, explicit opt-in with its source; this reverses an opt-out."""

@@ -11,6 +11,7 @@ from outreach.contacts.lists import (
 )
 from outreach.extensions import db
 from outreach.models import ContactList
+from outreach.permissions import Action
 from outreach.regions import region_by_code
 from outreach.web.api import current_scope, registry
 from outreach.web.api.schemas import (
@@ -22,7 +23,7 @@ from outreach.web.api.schemas import (
     ListQuery,
 )
 
-LIST = "/lists/<int(max=2147483647):list_id>"
+LIST = "/lists/<int:list_id>"
 
 
 def list_out(contact_list: ContactList, size: int) -> ListOut:
@@ -37,7 +38,14 @@ def list_out(contact_list: ContactList, size: int) -> ListOut:
     )
 
 
-@registry.route("GET", "/lists", query=ListQuery, responses={200: ListList}, tag="lists")
+@registry.route(
+    "GET",
+    "/lists",
+    query=ListQuery,
+    responses={200: ListList},
+    tag="lists",
+    action=Action.LISTS_READ,
+)
 def get_lists(query: ListQuery):
     """The lists the user may see, with their sizes; `region` narrows to one region."""
     scope = current_scope()
@@ -46,7 +54,14 @@ def get_lists(query: ListQuery):
     return ListList(items=[list_out(lst, size) for lst, size in rows]), 200
 
 
-@registry.route("POST", "/lists", body=ListIn, responses={201: ListOut}, tag="lists")
+@registry.route(
+    "POST",
+    "/lists",
+    body=ListIn,
+    responses={201: ListOut},
+    tag="lists",
+    action=Action.LISTS_WRITE,
+)
 def post_list(body: ListIn):
     """Create a list in a region the user may see."""
     scope = current_scope()
@@ -56,7 +71,7 @@ def post_list(body: ListIn):
     return list_out(contact_list, 0), 201
 
 
-@registry.route("GET", LIST, responses={200: ListOut}, tag="lists")
+@registry.route("GET", LIST, responses={200: ListOut}, tag="lists", action=Action.LISTS_READ)
 def get_one_list(list_id: int):
     """One list with its size."""
     contact_list = get_list(db.session, current_scope(), list_id)
@@ -69,6 +84,7 @@ def get_one_list(list_id: int):
     body=ListMembersIn,
     responses={200: ListMembersOut},
     tag="lists",
+    action=Action.LISTS_WRITE,
 )
 def post_list_contacts(list_id: int, body: ListMembersIn):
     """Put contacts of the list's region in the list; all or nothing."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from outreach.extensions import db
 from outreach.models import Region
+from outreach.permissions import Action
 from outreach.regions import list_regions
 from outreach.web.api import current_scope, registry
 from outreach.web.api.schemas import RegionList, RegionOut
@@ -20,7 +21,9 @@ def region_out(region: Region) -> RegionOut:
     )
 
 
-@registry.route("GET", "/regions", responses={200: RegionList}, tag="regions")
+@registry.route(
+    "GET", "/regions", responses={200: RegionList}, tag="regions", action=Action.REGIONS_READ
+)
 def get_regions():
     """The regions the user may see."""
     regions = list_regions(db.session, current_scope())

@@ -22,9 +22,10 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from outreach.models import MAX_ID
+
 MAX_BATCH = 1000
 MAX_PER_PAGE = 500
-MAX_ID = 2**31 - 1
 
 
 def _no_nul(value: str) -> str:

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 from pydantic import BaseModel, TypeAdapter
 
+from outreach.permissions import Action, check, everyone_may
 from outreach.web.api.io import read_body, read_query, validated
 from outreach.web.api.schemas import ErrorOut
 
@@ -24,6 +25,7 @@ _CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 1, "maximum": 2**31 
 _STANDARD_ERRORS = {
     400: "The body is not JSON",
     401: "Missing or unknown bearer token",
+    403: "The user's role may not do this",
     404: "Not found, or outside the user's regions",
     415: "The body is not `application/json`",
     422: "Input that fails validation",
@@ -43,6 +45,7 @@ class Operation:
     body: Any = None
     public: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
+    action: Action | None = None
 
 
 class ApiRegistry:
@@ -65,14 +68,23 @@ class ApiRegistry:
         validate_body: bool = True,
         public: bool = False,
         tag: str,
+        action: Action | None = None,
     ) -> Callable:
-        """Register a view; it gets `query=` and `body=` parsed, and returns (model, status)."""
+        """Register a view; it gets `query=` and `body=` parsed, and returns (model, status).
+
+        Every operation but a public one names the `action` it performs (`outreach.permissions`);
+        a token whose user's role may not do it gets 403 before any input is read.
+        """
+        if (action is None) != public:
+            raise TypeError(f"{rule}: give an action, or mark the operation public")
 
         def decorate(view: Callable) -> Callable:
             adapter = TypeAdapter(body) if body is not None and validate_body else None
 
             @wraps(view)
             def handle(**path_args):
+                if action is not None:
+                    check(g.api_user.role, action)
                 if query is not None:
                     path_args["query"] = read_query(query)
                 if body is not None:
@@ -94,7 +106,9 @@ class ApiRegistry:
                 body=body,
                 public=public,
                 tags=(tag,),
+                action=action,
             )
+            handle.required_action = action
             self.operations.append(operation)
             self.blueprint.add_url_rule(rule, view.__name__, handle, methods=[method.upper()])
             return handle
@@ -210,6 +224,8 @@ def _responses(op: Operation, schemas: dict) -> dict:
     wanted = set()
     if not op.public:
         wanted.add(401)
+    if op.action is not None and not everyone_may(op.action):
+        wanted.add(403)
     if "<" in op.rule:
         wanted.add(404)
     if op.body is not None:
