@@ -6,6 +6,7 @@ Every function takes a session and `now`; none commits. The status machine is wr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
@@ -132,10 +133,18 @@ def mark_sending(session: Session, message_id: int, worker_id: str, body: str, n
 
 
 def release(session: Session, message_id: int, worker_id: str, now: datetime) -> None:
-    """Give a claimed message back unsent (its campaign was paused, or the worker is stopping)."""
+    """Give a claimed message back unsent (its campaign was paused, or the worker is stopping).
+
+    Only a pending one: a message in `sending` keeps its claim until its outcome is recorded or
+    recovery marks it interrupted (a released `sending` row would be recovered by no one).
+    """
     session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.claimed_by == worker_id)
+        .where(
+            Message.id == message_id,
+            Message.claimed_by == worker_id,
+            Message.status.in_(PENDING),
+        )
         .values(claimed_by=None, updated_at=now),
         execution_options={"synchronize_session": False},
     )
@@ -207,25 +216,59 @@ def recover_from_gone_workers(
     gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - timeout)
     live = select(WorkerHeartbeat.id)
     orphaned = or_(Message.claimed_by.in_(gone), Message.claimed_by.not_in(live))
+    recovered = _give_back(session, orphaned, now, "the worker stopped")
+    session.execute(
+        WorkerHeartbeat.__table__.delete().where(WorkerHeartbeat.beat_at < now - timeout * 10)
+    )
+    return recovered
+
+
+def keep_claims(session: Session, worker_id: str, ids: Collection[int], now: datetime) -> None:
+    """Renew this worker's claims on the messages it is still working on (a message may wait
+    for its place under the sending rate far longer than the claim timeout)."""
+    if ids:
+        session.execute(
+            update(Message)
+            .where(Message.claimed_by == worker_id, Message.id.in_(ids))
+            .values(claimed_at=now),
+            execution_options={"synchronize_session": False},
+        )
+
+
+def recover_lost_claims(
+    session: Session, worker_id: str, held: Collection[int], now: datetime
+) -> tuple[int, int]:
+    """Give back what this worker claimed but no longer works on (not in `held`): a claim whose
+    release or recording failed while the database was away. Returns (released, interrupted)."""
+    lost = and_(Message.claimed_by == worker_id, Message.id.not_in(held))
+    return _give_back(session, lost, now, "the worker lost track of it")
+
+
+def recover_stale_claims(session: Session, now: datetime, timeout: timedelta) -> tuple[int, int]:
+    """Give back claims that no worker renewed within `timeout`, even a live worker's: it lost
+    track of them. Returns (released, interrupted)."""
+    stale = and_(Message.claimed_by.is_not(None), Message.claimed_at < now - timeout)
+    return _give_back(session, stale, now, "its claim timed out")
+
+
+def _give_back(session: Session, which, now: datetime, why: str) -> tuple[int, int]:
+    """Release the claimed pending messages among `which`; mark those in `sending` interrupted."""
     released = session.execute(
         update(Message)
-        .where(and_(Message.status.in_(PENDING), Message.claimed_by.is_not(None), orphaned))
+        .where(and_(Message.status.in_(PENDING), Message.claimed_by.is_not(None), which))
         .values(claimed_by=None, updated_at=now),
         execution_options={"synchronize_session": False},
     ).rowcount
     interrupted = session.execute(
         update(Message)
-        .where(and_(Message.status == MessageStatus.SENDING, orphaned))
+        .where(and_(Message.status == MessageStatus.SENDING, which))
         .values(
             status=MessageStatus.INTERRUPTED,
             claimed_by=None,
-            error_message="the worker stopped while this message was being handed to the "
-            "provider; it may or may not have been sent, so it is not sent again",
+            error_message=f"{why} while this message was being handed to the provider; it may "
+            "or may not have been sent, so it is not sent again",
             updated_at=now,
         ),
         execution_options={"synchronize_session": False},
     ).rowcount
-    session.execute(
-        WorkerHeartbeat.__table__.delete().where(WorkerHeartbeat.beat_at < now - timeout * 10)
-    )
     return released, interrupted
