@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
+import pytest
+
 from outreach.resilience import Backoff, Health, Step, keep_trying
+
+
+@pytest.fixture(autouse=True)
+def _logged(monkeypatch):
+    # Running the migrations (alembic's fileConfig) disables the loggers that exist by then.
+    monkeypatch.setattr(logging.getLogger("outreach.resilience"), "disabled", False)
 
 
 class FakeClock:

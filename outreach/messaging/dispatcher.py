@@ -138,17 +138,19 @@ class Dispatcher:
             with self._held_lock:  # new claims are made in this thread, so none is missed
                 held = set(self._held)
             outbox.keep_claims(session, self.worker_id, held, now)
-            recovered = [
-                outbox.recover_lost_claims(session, self.worker_id, held, now),
-                outbox.recover_from_gone_workers(session, now, self.settings.worker_timeout),
-                outbox.recover_stale_claims(session, now, self.settings.claim_timeout),
-            ]
+            released, interrupted = outbox.recover_claims(
+                session,
+                self.worker_id,
+                held,
+                now,
+                self.settings.worker_timeout,
+                self.settings.claim_timeout,
+            )
             self._live_workers = outbox.count_live_workers(
                 session, now, self.settings.worker_timeout
             )
             session.commit()
         self._last_beat = now
-        released, interrupted = (sum(counts) for counts in zip(*recovered, strict=True))
         if released or interrupted:
             log.warning("recovered %d claimed and %d interrupted messages", released, interrupted)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.models import Campaign, CampaignStatus, Message, MessageStatus, WorkerHeartbeat
@@ -205,24 +205,6 @@ def count_live_workers(session: Session, now: datetime, timeout: timedelta) -> i
     ).scalar_one()
 
 
-def recover_from_gone_workers(
-    session: Session, now: datetime, timeout: timedelta
-) -> tuple[int, int]:
-    """Release what gone workers claimed; mark what they had in flight interrupted.
-
-    Returns (released, interrupted). A message in `sending` may have reached the provider, so it
-    is never sent again; one that was only claimed is simply given back to the queue.
-    """
-    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - timeout)
-    live = select(WorkerHeartbeat.id)
-    orphaned = or_(Message.claimed_by.in_(gone), Message.claimed_by.not_in(live))
-    recovered = _give_back(session, orphaned, now, "the worker stopped")
-    session.execute(
-        WorkerHeartbeat.__table__.delete().where(WorkerHeartbeat.beat_at < now - timeout * 10)
-    )
-    return recovered
-
-
 def keep_claims(session: Session, worker_id: str, ids: Collection[int], now: datetime) -> None:
     """Renew this worker's claims on the messages it is still working on (a message may wait
     for its place under the sending rate far longer than the claim timeout)."""
@@ -235,40 +217,60 @@ def keep_claims(session: Session, worker_id: str, ids: Collection[int], now: dat
         )
 
 
-def recover_lost_claims(
-    session: Session, worker_id: str, held: Collection[int], now: datetime
+def recover_claims(
+    session: Session,
+    worker_id: str,
+    held: Collection[int],
+    now: datetime,
+    worker_timeout: timedelta,
+    claim_timeout: timedelta,
 ) -> tuple[int, int]:
-    """Give back what this worker claimed but no longer works on (not in `held`): a claim whose
-    release or recording failed while the database was away. Returns (released, interrupted)."""
+    """Give back stuck claims: release them if pending, mark them interrupted if `sending`.
+
+    A claim is stuck when its worker is gone (no heartbeat within `worker_timeout`); when it is
+    this worker's but not among the messages it still works on (`held`: its release or record
+    failed while the database was away); or when no one renewed it within `claim_timeout`
+    (a live worker lost track of it). Call `keep_claims` first. Returns (released, interrupted).
+    A message in `sending` may have reached the provider, so it is never sent again.
+    """
+    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - worker_timeout)
+    live = select(WorkerHeartbeat.id)
+    orphaned = or_(Message.claimed_by.in_(gone), Message.claimed_by.not_in(live))
     lost = and_(Message.claimed_by == worker_id, Message.id.not_in(held))
-    return _give_back(session, lost, now, "the worker lost track of it")
-
-
-def recover_stale_claims(session: Session, now: datetime, timeout: timedelta) -> tuple[int, int]:
-    """Give back claims that no worker renewed within `timeout`, even a live worker's: it lost
-    track of them. Returns (released, interrupted)."""
-    stale = and_(Message.claimed_by.is_not(None), Message.claimed_at < now - timeout)
-    return _give_back(session, stale, now, "its claim timed out")
-
-
-def _give_back(session: Session, which, now: datetime, why: str) -> tuple[int, int]:
-    """Release the claimed pending messages among `which`; mark those in `sending` interrupted."""
+    stale = Message.claimed_at < now - claim_timeout
+    stuck = and_(Message.claimed_by.is_not(None), or_(orphaned, lost, stale))
+    # One pass over the table for each status, however many reasons there are.
     released = session.execute(
         update(Message)
-        .where(and_(Message.status.in_(PENDING), Message.claimed_by.is_not(None), which))
+        .where(Message.status.in_(PENDING), stuck)
         .values(claimed_by=None, updated_at=now),
         execution_options={"synchronize_session": False},
     ).rowcount
+    why = case(
+        (orphaned, "the worker stopped"),
+        (lost, "the worker lost track of it"),
+        else_="its claim was not renewed",
+    )
     interrupted = session.execute(
         update(Message)
-        .where(and_(Message.status == MessageStatus.SENDING, which))
+        .where(Message.status == MessageStatus.SENDING, stuck)
         .values(
             status=MessageStatus.INTERRUPTED,
             claimed_by=None,
-            error_message=f"{why} while this message was being handed to the provider; it may "
-            "or may not have been sent, so it is not sent again",
+            error_message=why + _IN_DOUBT,
             updated_at=now,
         ),
         execution_options={"synchronize_session": False},
     ).rowcount
+    session.execute(
+        WorkerHeartbeat.__table__.delete().where(
+            WorkerHeartbeat.beat_at < now - worker_timeout * 10
+        )
+    )
     return released, interrupted
+
+
+_IN_DOUBT = (
+    " while this message was being handed to the provider; it may or may not have been sent, "
+    "so it is not sent again"
+)
