@@ -61,6 +61,8 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Pinged before use: a connection broken by a database restart is replaced, not failed.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 40, "max_overflow": 10},
         # How often a worker says it is alive, and after how long without a word it is gone
         # (its claims are then released and its requests in flight marked interrupted).
         "WORKER_HEARTBEAT_SECONDS": float(env.get("OUTREACH_HEARTBEAT_SECONDS", "5")),
@@ -71,23 +73,4 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "CLAIM_TIMEOUT_SECONDS": float(env.get("CLAIM_TIMEOUT_SECONDS", "300")),
     }
     settings.update(overrides)
-    settings.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", _engine_options(settings["SQLALCHEMY_DATABASE_URI"])
-    )
     return settings
-
-
-def _engine_options(database_url: str) -> dict:
-    """Pool options: connections are pinged before use, so one broken by a database restart is
-    replaced rather than failing the next query; on PostgreSQL an unreachable server fails a
-    connection within seconds instead of hanging the worker's loops."""
-    options = {"pool_pre_ping": True, "pool_size": 40, "max_overflow": 10}
-    if database_url.startswith("postgresql"):
-        options["connect_args"] = {
-            "connect_timeout": 10,
-            "keepalives": 1,
-            "keepalives_idle": 30,
-            "keepalives_interval": 10,
-            "keepalives_count": 3,
-        }
-    return options

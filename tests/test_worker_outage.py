@@ -22,8 +22,8 @@ from outreach.extensions import db
 from outreach.models import Message, MessageStatus, WorkerHeartbeat
 from outreach.worker import EXIT_GAVE_UP
 
-# Longer than SQLite's busy timeout (10 s) and PostgreSQL's connect timeout (10 s), and than the
-# worker timeout the workers run with here (2 s).
+# Longer than SQLite's busy timeout (10 s) and than the worker timeout the workers run with here
+# (2 s), so the worker is taken for gone and its loops back off several times.
 OUTAGE_SECONDS = 13
 CONTACTS = 200
 
