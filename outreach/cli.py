@@ -41,7 +41,11 @@ def _fail(exc: ServiceError) -> None:
 @click.option("--no-worker", is_flag=True, help="Serve the web app only; run `outreach worker`.")
 @with_appcontext
 def serve_command(host: str, port: int, no_worker: bool) -> None:
-    """Serve the web app with an in-process worker (scheduler and dispatcher)."""
+    """Serve the web app with an in-process worker (scheduler and dispatcher).
+
+    When the worker cannot reach the database for WORKER_GIVE_UP_SECONDS, this whole process
+    exits with status 75, for its supervisor to restart it.
+    """
     from flask import current_app
     from werkzeug.serving import run_simple
 
@@ -78,7 +82,11 @@ def serve_command(host: str, port: int, no_worker: bool) -> None:
 )
 @with_appcontext
 def worker_command(concurrency: int) -> None:
-    """Run the scheduler and the dispatcher until stopped (SIGTERM or Ctrl-C)."""
+    """Run the scheduler and the dispatcher until stopped (SIGTERM or Ctrl-C).
+
+    Database errors are retried with backoff; when a loop cannot recover for
+    WORKER_GIVE_UP_SECONDS the worker exits with status 75, for its supervisor to restart it.
+    """
     import signal
     import threading
 

@@ -70,11 +70,16 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Pinged before use: a connection broken by a database restart is replaced, not failed.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 40, "max_overflow": 10},
         # How often a worker says it is alive, and after how long without a word it is gone
         # (its claims are then released and its requests in flight marked interrupted).
         "WORKER_HEARTBEAT_SECONDS": float(env.get("OUTREACH_HEARTBEAT_SECONDS", "5")),
         "WORKER_TIMEOUT_SECONDS": float(env.get("OUTREACH_WORKER_TIMEOUT", "30")),
+        # A worker whose loop cannot reach the database for this long exits (status 75) so its
+        # supervisor restarts it; a claim no live worker renewed for this long is given back.
+        "WORKER_GIVE_UP_SECONDS": float(env.get("WORKER_GIVE_UP_SECONDS", "300")),
+        "CLAIM_TIMEOUT_SECONDS": float(env.get("CLAIM_TIMEOUT_SECONDS", "300")),
     }
     settings.update(overrides)
     return settings

@@ -4,6 +4,11 @@ Provider calls take 100–500 ms, so messages are sent from a pool of threads; t
 limiter lets at most `rate` sends start in any one second. Each message is marked `sending` and
 committed before its request goes out, so after a crash only those requests in flight can be in
 doubt (`interrupted`); everything merely claimed goes back to the queue.
+
+No error ends the loop: the heartbeat and each claim run as `resilience.Step`s, which log, back
+off and try again (see `outreach.resilience`), and what the provider answered is recorded with
+retries, so a message that went out keeps its SID when the database comes back. Claims this
+worker lost track of while the database was away go back to the queue at its next heartbeat.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from outreach.models import (
     Region,
     utcnow,
 )
+from outreach.resilience import Health, Step, keep_trying
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +63,12 @@ class DispatchSettings:
     poll_seconds: float = 0.5
     heartbeat_seconds: float = 5.0
     worker_timeout: timedelta = timedelta(seconds=30)
+    # A claim no worker renewed for this long goes back to the queue (live workers renew the
+    # claims they still work on at every heartbeat).
+    claim_timeout: timedelta = timedelta(minutes=5)
+    # How long a step may keep failing before the worker gives up (and how long the outcome of
+    # a request that went out is retried before it is left for recovery).
+    give_up_seconds: float = 300.0
     # The limiter counts 1 s + this, so thread scheduling between noting a start and the
     # request leaving cannot put more than `rate` requests in a rolling second.
     rate_slack_seconds: float = 0.05
@@ -86,38 +98,59 @@ class Dispatcher:
         self._pending = threading.BoundedSemaphore(self.settings.concurrency * 2)
         self._live_workers = 1
         self._freed = threading.Event()
+        self._held: set[int] = set()  # submitted to the senders and not finished
+        self._held_lock = threading.Lock()
+        self._last_beat: datetime | None = None
+        self.health = Health()
+        self._beating = Step("heartbeat and recovery", self.health)
+        self._dispatching = Step("claiming messages", self.health)
 
     # -- the loop -----------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Dispatch until `stop_event` is set."""
-        last_beat = None
+        """Dispatch until `stop_event` is set; an error backs off and retries, never ends it."""
         while not self.stop_event.is_set():
-            now = self.clock()
-            if (
-                last_beat is None
-                or (now - last_beat).total_seconds() >= self.settings.heartbeat_seconds
-            ):
-                self.heartbeat()
-                last_beat = now
-            if self.dispatch_once() == 0:
+            if self._beat_due():
+                self._beating.run(self.heartbeat)
+            claimed = self._dispatching.run(self.dispatch_once)
+            if claimed is None:
+                # Failing: wait out the backoff, but wake for the heartbeat meanwhile.
+                wait = min(self._dispatching.retry_in(), self.settings.heartbeat_seconds)
+                self.stop_event.wait(max(wait, self.settings.poll_seconds))
+            elif claimed == 0:
                 # Busy: claim again as soon as senders free room. Idle: poll for due rows.
                 self._freed.wait(self.settings.poll_seconds)
                 self._freed.clear()
         self._pool.shutdown(wait=True)
 
+    def _beat_due(self) -> bool:
+        if self._last_beat is None:
+            return True
+        since = (self.clock() - self._last_beat).total_seconds()
+        return since >= self.settings.heartbeat_seconds
+
     def heartbeat(self) -> None:
-        """Say this worker is alive, and recover what gone workers left behind."""
+        """Say this worker is alive, renew its claims, and give back what is stuck: claims it
+        lost track of, those of gone workers, and any claim not renewed in time."""
         with self.sessions() as session:
             now = self.clock()
             outbox.beat(session, self.worker_id, socket.gethostname(), os.getpid(), now)
-            released, interrupted = outbox.recover_from_gone_workers(
-                session, now, self.settings.worker_timeout
+            with self._held_lock:  # new claims are made in this thread, so none is missed
+                held = set(self._held)
+            outbox.keep_claims(session, self.worker_id, held, now)
+            released, interrupted = outbox.recover_claims(
+                session,
+                self.worker_id,
+                held,
+                now,
+                self.settings.worker_timeout,
+                self.settings.claim_timeout,
             )
             self._live_workers = outbox.count_live_workers(
                 session, now, self.settings.worker_timeout
             )
             session.commit()
+        self._last_beat = now
         if released or interrupted:
             log.warning("recovered %d claimed and %d interrupted messages", released, interrupted)
 
@@ -134,6 +167,8 @@ class Dispatcher:
                 return 0
             ready = self._prepare(session, ids, now)
             session.commit()
+        with self._held_lock:
+            self._held.update(prepared.message_id for prepared in ready)
         for prepared in ready:
             self._pending.acquire()
             self._pool.submit(self._send_and_release, prepared)
@@ -206,9 +241,14 @@ class Dispatcher:
     def _send_and_release(self, prepared: Prepared) -> None:
         try:
             self.send(prepared)
-        except Exception:  # a bug must not kill the pool; the claim is recovered later
+        except Exception:
+            # The database went away, or a bug: the pool must go on. No longer held, the message
+            # goes back to the queue at the next heartbeat, or, if its request may have gone
+            # out (`sending`), is marked interrupted and never sent again.
             log.exception("sending message %s failed unexpectedly", prepared.message_id)
         finally:
+            with self._held_lock:
+                self._held.discard(prepared.message_id)
             self._pending.release()
             self._freed.set()
 
@@ -267,10 +307,21 @@ class Dispatcher:
             session.commit()
 
     def _record_sent(self, message_id: int, sid: str) -> None:
-        with self.sessions() as session:
-            outbox.set_provider_sid(session, message_id, sid)
-            outbox.advance_status(session, message_id, MessageStatus.SENT, self.clock())
-            session.commit()
+        def record() -> None:
+            with self.sessions() as session:
+                outbox.set_provider_sid(session, message_id, sid)
+                outbox.advance_status(session, message_id, MessageStatus.SENT, self.clock())
+                session.commit()
+
+        self._record(f"recording message {message_id} sent as {sid}", record)
+
+    def _record(self, what: str, record: Callable[[], None]) -> None:
+        """Record a request's outcome, retrying while the database is away: the request went
+        out, so the outcome must not be lost. If it cannot be recorded before the worker stops
+        or gives up, the message stays `sending` and recovery marks it interrupted."""
+        stop, limit = self.stop_event, self.settings.give_up_seconds
+        if not keep_trying(what, record, stop, limit):
+            raise RuntimeError(f"{what}: not recorded; left for recovery")
 
     def _record_error(self, prepared: Prepared, error: ProviderError, started: datetime) -> None:
         if error.maybe_sent:
@@ -314,15 +365,18 @@ class Dispatcher:
         return True, next((r.sid for r in found if r.sid not in known), None)
 
     def _record_interrupted(self, message_id: int, error: ProviderError) -> None:
-        with self.sessions() as session:
-            outbox.advance_status(
-                session,
-                message_id,
-                MessageStatus.INTERRUPTED,
-                self.clock(),
-                error_message=f"{error.message}; the provider could not say whether it went",
-            )
-            session.commit()
+        def record() -> None:
+            with self.sessions() as session:
+                outbox.advance_status(
+                    session,
+                    message_id,
+                    MessageStatus.INTERRUPTED,
+                    self.clock(),
+                    error_message=f"{error.message}; the provider could not say whether it went",
+                )
+                session.commit()
+
+        self._record(f"recording message {message_id} interrupted", record)
 
 
 def _outbound(prepared: Prepared) -> OutboundSms:

@@ -6,9 +6,10 @@ Every function takes a session and `now`; none commits. The status machine is wr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.models import (
@@ -188,10 +189,18 @@ def fail_opted_out(session: Session, message_id: int, worker_id: str, now: datet
 
 
 def release(session: Session, message_id: int, worker_id: str, now: datetime) -> None:
-    """Give a claimed message back unsent (its campaign was paused, or the worker is stopping)."""
+    """Give a claimed message back unsent (its campaign was paused, or the worker is stopping).
+
+    Only a pending one: a message in `sending` keeps its claim until its outcome is recorded or
+    recovery marks it interrupted (a released `sending` row would be recovered by no one).
+    """
     session.execute(
         update(Message)
-        .where(Message.id == message_id, Message.claimed_by == worker_id)
+        .where(
+            Message.id == message_id,
+            Message.claimed_by == worker_id,
+            Message.status.in_(PENDING),
+        )
         .values(claimed_by=None, updated_at=now),
         execution_options={"synchronize_session": False},
     )
@@ -252,36 +261,72 @@ def count_live_workers(session: Session, now: datetime, timeout: timedelta) -> i
     ).scalar_one()
 
 
-def recover_from_gone_workers(
-    session: Session, now: datetime, timeout: timedelta
-) -> tuple[int, int]:
-    """Release what gone workers claimed; mark what they had in flight interrupted.
+def keep_claims(session: Session, worker_id: str, ids: Collection[int], now: datetime) -> None:
+    """Renew this worker's claims on the messages it is still working on (a message may wait
+    for its place under the sending rate far longer than the claim timeout)."""
+    if ids:
+        session.execute(
+            update(Message)
+            .where(Message.claimed_by == worker_id, Message.id.in_(ids))
+            .values(claimed_at=now),
+            execution_options={"synchronize_session": False},
+        )
 
-    Returns (released, interrupted). A message in `sending` may have reached the provider, so it
-    is never sent again; one that was only claimed is simply given back to the queue.
+
+def recover_claims(
+    session: Session,
+    worker_id: str,
+    held: Collection[int],
+    now: datetime,
+    worker_timeout: timedelta,
+    claim_timeout: timedelta,
+) -> tuple[int, int]:
+    """Give back stuck claims: release them if pending, mark them interrupted if `sending`.
+
+    A claim is stuck when its worker is gone (no heartbeat within `worker_timeout`); when it is
+    this worker's but not among the messages it still works on (`held`: its release or record
+    failed while the database was away); or when no one renewed it within `claim_timeout`
+    (a live worker lost track of it). Call `keep_claims` first. Returns (released, interrupted).
+    A message in `sending` may have reached the provider, so it is never sent again.
     """
-    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - timeout)
+    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - worker_timeout)
     live = select(WorkerHeartbeat.id)
     orphaned = or_(Message.claimed_by.in_(gone), Message.claimed_by.not_in(live))
+    lost = and_(Message.claimed_by == worker_id, Message.id.not_in(held))
+    stale = Message.claimed_at < now - claim_timeout
+    stuck = and_(Message.claimed_by.is_not(None), or_(orphaned, lost, stale))
+    # One pass over the table for each status, however many reasons there are.
     released = session.execute(
         update(Message)
-        .where(and_(Message.status.in_(PENDING), Message.claimed_by.is_not(None), orphaned))
+        .where(Message.status.in_(PENDING), stuck)
         .values(claimed_by=None, updated_at=now),
         execution_options={"synchronize_session": False},
     ).rowcount
+    why = case(
+        (orphaned, "the worker stopped"),
+        (lost, "the worker lost track of it"),
+        else_="its claim was not renewed",
+    )
     interrupted = session.execute(
         update(Message)
-        .where(and_(Message.status == MessageStatus.SENDING, orphaned))
+        .where(Message.status == MessageStatus.SENDING, stuck)
         .values(
             status=MessageStatus.INTERRUPTED,
             claimed_by=None,
-            error_message="the worker stopped while this message was being handed to the "
-            "provider; it may or may not have been sent, so it is not sent again",
+            error_message=why + _IN_DOUBT,
             updated_at=now,
         ),
         execution_options={"synchronize_session": False},
     ).rowcount
     session.execute(
-        WorkerHeartbeat.__table__.delete().where(WorkerHeartbeat.beat_at < now - timeout * 10)
+        WorkerHeartbeat.__table__.delete().where(
+            WorkerHeartbeat.beat_at < now - worker_timeout * 10
+        )
     )
     return released, interrupted
+
+
+_IN_DOUBT = (
+    " while this message was being handed to the provider; it may or may not have been sent, "
+    "so it is not sent again"
+)

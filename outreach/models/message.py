@@ -26,8 +26,12 @@ class MessageStatus(enum.StrEnum):
             failed (error_code opted_out)
         sending --provider accepted--> sent --callback--> delivered | undelivered | failed
         sending --transient error--> queued (later, with backoff)
-        sending --permanent error--> failed
-        sending --worker died with the request in flight--> interrupted
+        sending --permanent error | consent gone--> failed
+        sending --worker died, or lost track of it, with the request in flight--> interrupted
+        interrupted --the provider's callback tells it went--> sent (and on)
+    A claim (`claimed_by`, `claimed_at`) is given back to the queue when its worker is gone, lost
+    track of it, or did not renew it within the claim timeout; only `mark_sending` by the worker
+    holding the claim moves a message to `sending`.
     Inbound: received.
     """
 
