@@ -7,7 +7,7 @@ from support import MORNING, run_until_idle
 
 from outreach.access import Scope
 from outreach.campaigns.scheduling import fire_due_campaigns
-from outreach.campaigns.service import send_test_message
+from outreach.campaigns.testsend import send_test_message
 from outreach.contacts.consent import apply_consent
 from outreach.extensions import db
 from outreach.messaging import outbox
@@ -83,16 +83,21 @@ def test_a_message_refused_for_its_campaign_is_not_failed_as_opted_out(
 
 
 def test_a_test_send_to_an_opted_out_contacts_number_is_refused_at_send(
-    app, make_contact, make_campaign, dispatcher
+    app, make_contact, make_campaign, make_user, dispatcher
 ):
+    """Queued while the person was opted in (the simulator may test-send to a contact of the
+    coordinator's region), refused at sending once they opted out."""
     person = make_contact("pk-isb")
     campaign = make_campaign(status=CampaignStatus.DRAFT)
-    staff = send_test_message(
-        db.session, Scope.everything(), campaign.id, "+923009999999", "en", MORNING
-    )
-    to_person = send_test_message(
-        db.session, Scope.everything(), campaign.id, person.phone, "en", MORNING
-    )
+    scope = Scope.for_user(make_user("coordinator", ["pk-isb"]))
+
+    def test_send(phone: str):
+        return send_test_message(
+            db.session, scope, campaign.id, phone, "en", MORNING, real_phones=False
+        )
+
+    staff = test_send("+923009999999")
+    to_person = test_send(person.phone)
     db.session.commit()
     _opt_out(person)
 
