@@ -63,7 +63,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "TWILIO_MESSAGING_SERVICE_SID": env.get("TWILIO_MESSAGING_SERVICE_SID"),
         "TWILIO_API_BASE_URL": env.get("TWILIO_API_BASE_URL", "https://api.twilio.com"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL"),
-        "UPLOAD_FOLDER": str(instance / "uploads"),
+        # Web uploads wait here for the worker that imports them: every server process and
+        # worker must see the same folder (one machine's disk, or a shared mount at that path).
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -1,4 +1,5 @@
-"""The worker: APScheduler fires campaigns and closes runs; the dispatcher drains the outbox.
+"""The worker: APScheduler fires campaigns and closes runs; the dispatcher drains the outbox;
+the job runner runs background jobs (imports).
 
 `outreach worker` runs it alone (several may run against PostgreSQL); `outreach serve` runs one
 inside the web process. All state lives in the database, so a worker may stop at any moment.
@@ -26,6 +27,7 @@ from sqlalchemy.orm import sessionmaker
 
 from outreach.campaigns.scheduling import close_finished_runs, fire_due_campaigns
 from outreach.extensions import db
+from outreach.jobs.runner import JobRunner
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
 from outreach.messaging.provider import Provider, build_provider
 from outreach.models import utcnow
@@ -71,7 +73,7 @@ def settings_from(config: dict, concurrency: int = 32) -> DispatchSettings:
 
 
 class Worker:
-    """One worker: a scheduler for campaign times, and a dispatcher thread."""
+    """One worker: a scheduler for campaign times, a dispatcher thread and a job thread."""
 
     def __init__(
         self,
@@ -91,6 +93,8 @@ class Worker:
         self.dispatcher = Dispatcher(self.sessions, self.provider, app.config, settings)
         self.health = self.dispatcher.health
         self._ticking = Step("campaign tick", self.health)
+        # Jobs are claimed in the dispatcher's name: its heartbeat says this worker is alive.
+        self.jobs = JobRunner(self.sessions, self.dispatcher.worker_id, app.config, self.health)
         self.on_give_up = on_give_up
         self.gave_up = threading.Event()
         self._stopped = threading.Event()
@@ -105,6 +109,7 @@ class Worker:
             next_run_time=utcnow(),
         )
         self._thread: threading.Thread | None = None
+        self._jobs_thread: threading.Thread | None = None
 
     def tick(self) -> None:
         """Fire due campaigns and close finished runs; a failure backs off (later ticks are
@@ -120,20 +125,25 @@ class Worker:
             session.commit()
 
     def start(self) -> None:
-        """Start the scheduler, the dispatcher thread and the watchdog."""
+        """Start the scheduler, the dispatcher and job threads, and the watchdog."""
         self.health.restart()
         self.scheduler.start()
         self._thread = threading.Thread(target=self.dispatcher.run, name="dispatcher", daemon=True)
         self._thread.start()
+        self._jobs_thread = threading.Thread(target=self.jobs.run, name="jobs", daemon=True)
+        self._jobs_thread.start()
         threading.Thread(target=self._watch, name="watchdog", daemon=True).start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop taking work, let requests in flight finish, and stop."""
         self._stopped.set()
         self.dispatcher.stop_event.set()
+        self.jobs.stop_event.set()  # a running job goes back to the queue at its next step
         self.scheduler.shutdown(wait=True)
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._jobs_thread is not None:
+            self._jobs_thread.join(timeout)
 
     def _watch(self) -> None:
         """Give up when a loop has not succeeded for `give_up_seconds` (failing, or stuck)."""
@@ -151,6 +161,7 @@ class Worker:
         # Senders still retrying a record stop now (recovery takes those messages over), and
         # requests in flight get a moment to finish.
         self.dispatcher.stop_event.set()
+        self.jobs.stop_event.set()
         if self._thread is not None:
             self._thread.join(5.0)
         self.on_give_up()

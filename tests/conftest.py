@@ -18,6 +18,7 @@ from outreach.accounts.service import create_token, create_user
 from outreach.campaigns.content import get_topic
 from outreach.contacts.upsert import ConsentStamp, ContactRow, upsert_contacts
 from outreach.extensions import db
+from outreach.jobs.runner import JobRunner
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
 from outreach.messaging.provider import webhook_auth_token
 from outreach.messaging.simulator import SimulatorProvider
@@ -238,6 +239,23 @@ def dispatcher(app):
     made.clock_state = clock
     yield made
     made.close()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every due background job to its end, as a worker does: `run_jobs()` (how many ran)."""
+    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+    runner = JobRunner(sessions, "test-worker", app.config)
+
+    def run() -> int:
+        db.session.commit()  # the test's own transaction must not hide the jobs or block them
+        ran = 0
+        while runner.run_once():
+            ran += 1
+        db.session.expire_all()
+        return ran
+
+    return run
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from outreach.models import (
     CampaignStatus,
     ContactList,
     ImportJob,
-    ImportStatus,
+    JobStatus,
     Region,
     TestPhone,
 )
@@ -93,7 +93,7 @@ def records_of(make_contact, region_code: str = "pk-isb") -> dict:
         consent_source="registration desk",
         filename="people.csv",
         path="/nonexistent/people.csv",
-        status=ImportStatus.DONE,
+        status=JobStatus.DONE,
         rejections=[],
     )
     test_phone = TestPhone(phone="+923001234999", label="Field phone", region_id=region.id)

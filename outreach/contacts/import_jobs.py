@@ -1,11 +1,18 @@
-"""Import jobs: a CSV upload imported in the background, its progress and its report.
+"""Import jobs: a CSV upload imported by the worker, its progress and its report.
 
-`ImportJob.status` moves pending → running → done | failed (see the model). The steps here
-never commit: `run_job_steps` yields after each chunk and the runner (a web thread) commits.
+An `ImportJob` is a background job (see `outreach.models.job.JobStatus` for its states): the
+web app saves the upload in UPLOAD_FOLDER and writes the row; whichever worker claims it runs
+`run_import`, which yields after each chunk so the worker commits there — which is also the
+progress the page shows. Nothing here commits.
+
+A run always starts from the top of the file. A run cut off (its worker died) is run again by
+another worker: imports are upserts, so no contact is duplicated, and the counts start again
+from zero — contacts the cut-off run had created are counted as `updated` by the new one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 from collections.abc import Iterator
@@ -18,11 +25,26 @@ from outreach.access import Scope
 from outreach.contacts.importing import ContactImport, ImportProgress
 from outreach.contacts.lists import clean_list_name
 from outreach.errors import NotFound, ServiceError, ValidationFailed
-from outreach.models import ImportJob, ImportStatus, Region, User, utcnow
+from outreach.models import ImportJob, JobStatus, Region, User
 from outreach.permissions import Action, check
 
 REPORT_LIMIT = 1000  # rejected rows kept on the job for its page; all are in the report file
-ACTIVE = (ImportStatus.PENDING, ImportStatus.RUNNING)
+KEPT = (
+    "The rows imported so far are kept: upload the file again to finish — rows already "
+    "imported are updated, not duplicated."
+)
+GAVE_UP = f"The import stopped several times before the end and is not tried again. {KEPT}"
+UPLOAD_GONE = (
+    "The uploaded file is no longer on the server, so it cannot be imported: upload it again. "
+    "(Every server process and worker must see the same UPLOAD_FOLDER.)"
+)
+
+
+class ImportFailed(ServiceError):
+    """The upload cannot be read: the job fails with this message."""
+
+    status = 422
+    code = "import_failed"
 
 
 def create_job(
@@ -48,7 +70,7 @@ def create_job(
         consent_source=consent_source,
         filename=filename[:255],
         path=path,
-        status=ImportStatus.PENDING,
+        status=JobStatus.PENDING,
         total_bytes=os.path.getsize(path),
         rejections=[],
     )
@@ -82,41 +104,50 @@ def report_path(job: ImportJob) -> str:
     return f"{job.path}.rejected.csv"
 
 
-def run_job_steps(session: Session, job_id: int) -> Iterator[ImportJob]:
-    """Run a pending job, yielding after each step (start, every chunk, end): commit there."""
-    job = session.get(ImportJob, job_id)
-    if job is None or job.status != ImportStatus.PENDING:
-        return
-    job.status = ImportStatus.RUNNING
-    yield job
+def run_import(session: Session, job: ImportJob, _now: datetime) -> Iterator[None]:
+    """Import the job's upload from the top, yielding after each chunk (commit there).
+
+    Raises `ServiceError` when the file is gone or cannot be read: the job then fails with its
+    message (the rows of chunks committed before stay imported).
+    """
+    _start_over(job)
     user = session.get(User, job.user_id) if job.user_id else None
     scope = Scope.for_user(user) if user else Scope.everything()
     region = session.get(Region, job.region_id)
     try:
         with (
             open(job.path, "rb") as stream,
-            ContactImport(
-                session,
-                scope,
-                region,
-                stream,
-                consent_source=job.consent_source,
-                filename=job.filename,
-                list_name=job.list_name,
-                user_id=job.user_id,
-            ) as contact_import,
+            _contact_import(session, scope, region, job, stream) as ci,
         ):
-            for progress in contact_import.run():
+            for progress in ci.run():
                 _record(job, progress)
                 if progress.done:
-                    _write_report(job, contact_import)
-                    finish(job, ImportStatus.DONE)
-                yield job
-    except (ServiceError, OSError) as exc:
-        session.rollback()
-        job = session.get(ImportJob, job_id)
-        fail(job, getattr(exc, "message", None) or f"cannot read the file: {exc}")
-        yield job
+                    _write_report(job, ci)  # committed with the job's end, not as a step
+                else:
+                    yield
+    except FileNotFoundError:
+        raise ImportFailed(UPLOAD_GONE) from None
+    except OSError as exc:
+        raise ImportFailed(f"cannot read the file: {exc}") from exc
+
+
+def _contact_import(session, scope, region, job: ImportJob, stream) -> ContactImport:
+    return ContactImport(
+        session,
+        scope,
+        region,
+        stream,
+        consent_source=job.consent_source,
+        filename=job.filename,
+        list_name=job.list_name,
+        user_id=job.user_id,
+    )
+
+
+def _start_over(job: ImportJob) -> None:
+    job.processed_bytes = 0
+    job.imported = job.updated = job.rejected = 0
+    job.rejections = []
 
 
 def _record(job: ImportJob, progress: ImportProgress) -> None:
@@ -136,32 +167,7 @@ def _write_report(job: ImportJob, contact_import: ContactImport) -> None:
         writer.writerows((r.line, r.reason) for r in contact_import.rejections())
 
 
-def finish(job: ImportJob, status: ImportStatus, now: datetime | None = None) -> None:
-    """End a job (done or failed) and remove its upload: the file holds personal data."""
-    job.status = status
-    job.finished_at = now or utcnow()
-    if job.path and os.path.exists(job.path):
+def remove_upload(job: ImportJob) -> None:
+    """Remove the upload once the job has ended, done or failed: the file holds personal data."""
+    with contextlib.suppress(FileNotFoundError):
         os.remove(job.path)
-
-
-def fail(job: ImportJob, error: str) -> None:
-    """Mark a job failed with a message for the person who started it."""
-    job.error = error
-    finish(job, ImportStatus.FAILED)
-
-
-def fail_if_abandoned(job: ImportJob, held: bool) -> bool:
-    """A job still pending or running that no worker holds was cut off (the server stopped).
-
-    Rows already imported stay imported; importing the file again updates them, it does not
-    duplicate them. Returns whether the job was marked failed.
-    """
-    if job.status not in ACTIVE or held:
-        return False
-    fail(
-        job,
-        "The import stopped before the end (the server was restarted) after "
-        f"{job.imported + job.updated + job.rejected} rows. The rows imported so far are kept: "
-        "upload the file again to finish — rows already imported are updated, not duplicated.",
-    )
-    return True

@@ -21,7 +21,8 @@ from outreach.models.contact import (
     ContactList,
     list_members,
 )
-from outreach.models.imports import ImportJob, ImportStatus
+from outreach.models.imports import ImportJob
+from outreach.models.job import Job, JobStatus
 from outreach.models.message import Direction, Message, MessageStatus
 from outreach.models.pricing import SegmentPrice
 from outreach.models.region import Region
@@ -51,7 +52,8 @@ __all__ = [
     "ContactList",
     "Direction",
     "ImportJob",
-    "ImportStatus",
+    "Job",
+    "JobStatus",
     "Message",
     "MessageStatus",
     "Recurrence",

@@ -1,20 +1,17 @@
 """CSV import of contacts in the web UI: upload, a progress bar while it runs, then the report.
 
-The import runs in a thread of this process, with its own app context and session, committing
-after each chunk. A job is "held" while such a thread runs it; one that is pending or running
-but held by no thread was cut off by a restart and is marked failed when next seen (the app is
-served by one process: `outreach serve`).
+The upload is saved in UPLOAD_FOLDER and the job written as a row; a worker (`outreach worker`,
+or the one inside `outreach serve`) claims and runs it (`outreach.jobs`). These pages only read
+the row, so any server process may serve them while any worker runs the job.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     jsonify,
@@ -26,31 +23,19 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy.orm import Session
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from outreach.access import Scope
-from outreach.contacts.import_jobs import (
-    create_job,
-    fail,
-    fail_if_abandoned,
-    get_job,
-    recent_jobs,
-    report_path,
-    run_job_steps,
-)
+from outreach.contacts.import_jobs import create_job, get_job, recent_jobs, report_path
 from outreach.errors import ServiceError
 from outreach.extensions import db
-from outreach.models import ImportJob, ImportStatus, Region
+from outreach.models import ImportJob, JobStatus, Region
 from outreach.permissions import Action
 from outreach.regions import list_regions, region_by_code
 from outreach.web.guard import requires
 
 bp = Blueprint("imports", __name__, template_folder="templates")
-
-_held: set[int] = set()
-_held_lock = threading.Lock()
 
 
 class ImportForm(FlaskForm):
@@ -73,15 +58,13 @@ def index():
     """Recent imports of the user's regions."""
     scope = _scope()
     jobs = recent_jobs(db.session, scope)
-    if any(_check_abandoned(job) for job, _region in jobs):
-        db.session.commit()
     return render_template("imports/index.html", jobs=jobs)
 
 
 @bp.route("/imports/new", methods=["GET", "POST"])
 @requires(Action.IMPORT)
 def new():
-    """Upload a CSV file; the import starts at once and its page shows the progress."""
+    """Upload a CSV file; a worker imports it and its page shows the progress."""
     scope = _scope()
     form = ImportForm()
     regions = list_regions(db.session, scope)
@@ -117,52 +100,12 @@ def _start(scope: Scope, form: ImportForm) -> ImportJob:
     except ServiceError:
         os.remove(path)
         raise
-    with _held_lock:
-        _held.add(job.id)
     db.session.commit()
-    app = current_app._get_current_object()
-    threading.Thread(target=_run, args=(app, job.id), name=f"import-{job.id}", daemon=True).start()
     return job
-
-
-def _run(app: Flask, job_id: int) -> None:
-    """The background import: its own app context and session, a commit after each chunk."""
-    with app.app_context():
-        session = db.session
-        try:
-            for _job in run_job_steps(session, job_id):
-                session.commit()
-        except Exception:
-            app.logger.exception("import %s stopped", job_id)
-            session.rollback()
-            _fail_after_error(session, job_id)
-        finally:
-            with _held_lock:
-                _held.discard(job_id)
-            db.session.remove()
-
-
-def _fail_after_error(session: Session, job_id: int) -> None:
-    job = session.get(ImportJob, job_id)
-    if job is not None and job.status != ImportStatus.DONE:
-        fail(
-            job,
-            "The import stopped with an internal error; the rows imported before it are kept. "
-            "Upload the file again to finish — rows already imported are updated, not duplicated.",
-        )
-        session.commit()
-
-
-def _check_abandoned(job: ImportJob) -> bool:
-    with _held_lock:
-        held = job.id in _held
-    return fail_if_abandoned(job, held)
 
 
 def _job(job_id: int) -> tuple[ImportJob, Region]:
     job = get_job(db.session, _scope(), job_id)
-    if _check_abandoned(job):
-        db.session.commit()
     return job, db.session.get(Region, job.region_id)
 
 
@@ -188,7 +131,7 @@ def rejected(job_id: int):
     """Every rejected row of a finished job (line and reason) as CSV."""
     job, _region = _job(job_id)
     path = report_path(job)
-    if job.status != ImportStatus.DONE or not os.path.exists(path):
+    if job.status != JobStatus.DONE or not os.path.exists(path):
         abort(404)
     name = f"{os.path.splitext(job.filename)[0]}-rejected.csv"
     return send_file(path, mimetype="text/csv", as_attachment=True, download_name=name)
@@ -199,7 +142,7 @@ def _status(job: ImportJob) -> dict:
     return {
         "id": job.id,
         "status": job.status,
-        "finished": job.status in (ImportStatus.DONE, ImportStatus.FAILED),
+        "finished": job.status in (JobStatus.DONE, JobStatus.FAILED),
         "processed_bytes": job.processed_bytes,
         "total_bytes": job.total_bytes,
         "percent": min(100, job.processed_bytes * 100 // total),

@@ -1,12 +1,22 @@
-"""In a real browser: log in, upload a CSV of a few thousand rows, see the bar, read the report."""
+"""In a real browser: log in, upload a CSV of a few thousand rows, see the bar, read the report.
+
+The job is run by a job loop in a thread beside the served app, as a worker runs it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 
+import pytest
 from playwright.sync_api import expect
+from sqlalchemy.orm import sessionmaker
 
-import outreach.web.imports as imports_view
+from outreach.contacts.import_jobs import run_import
+from outreach.extensions import db
+from outreach.jobs.kinds import KINDS
+from outreach.jobs.runner import JobRunner
 
 PASSWORD = "correct horse battery"  # what the `make_user` fixture gives every user
 ROWS = 4000
@@ -26,23 +36,30 @@ def _csv(path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _slowly(monkeypatch) -> None:
+def _slowly(session, job, now):
     """Let each chunk take a moment, so the bar is seen moving before the report."""
-    steps = imports_view.run_job_steps
-
-    def slow(session, job_id):
-        for job in steps(session, job_id):
-            time.sleep(0.4)
-            yield job
-
-    monkeypatch.setattr(imports_view, "run_job_steps", slow)
+    for step in run_import(session, job, now):
+        time.sleep(0.4)
+        yield step
 
 
-def test_upload_progress_and_report(page, make_user, tmp_path, monkeypatch):
+@pytest.fixture
+def job_loop(app):
+    """A worker's job loop running in a thread (imports slowed down), stopped afterwards."""
+    kinds = {**KINDS, "import": dataclasses.replace(KINDS["import"], run=_slowly)}
+    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+    runner = JobRunner(sessions, "browser-test-worker", app.config, kinds=kinds)
+    thread = threading.Thread(target=runner.run, name="jobs", daemon=True)
+    thread.start()
+    yield runner
+    runner.stop_event.set()
+    thread.join(timeout=30)
+
+
+def test_upload_progress_and_report(page, make_user, tmp_path, job_loop):
     user = make_user("coordinator", ["pk-isb", "tj-dyu"])
     path = tmp_path / "job-fair.csv"
     _csv(path)
-    _slowly(monkeypatch)
 
     page.goto("/login")
     page.get_by_label("Email").fill(user.email)
