@@ -122,7 +122,7 @@ def run_import(session: Session, job: ImportJob, _now: datetime) -> Iterator[Non
             for progress in ci.run():
                 _record(job, progress)
                 if progress.done:
-                    _write_report(job, ci)  # committed with the job's end, not as a step
+                    _write_report(job, ci)  # the last progress is committed with the end
                 else:
                     yield
     except FileNotFoundError:
