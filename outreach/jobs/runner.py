@@ -9,6 +9,7 @@ this worker lost track of meanwhile goes back to the queue at its next recovery.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -104,13 +105,12 @@ class JobRunner:
         to the queue (an unexpected error, this worker stopping) or to another worker."""
         with self.sessions() as session:
             job = session.get(Job, job_id)
-            kind = self.kinds[job.kind]
+            name = job.kind
+            kind = self.kinds[name]
             try:
                 ended = self._run(session, job, kind)
             except Exception:
-                log.exception(
-                    "job %s (%s) stopped with an error; it will run again", job_id, job.kind
-                )
+                log.exception("job %s (%s) stopped with an error; it will run again", job_id, name)
                 session.rollback()
                 ended = self._end(session, job_id, JobStatus.PENDING)
             session.commit()
@@ -123,17 +123,23 @@ class JobRunner:
         if job.attempts > queue.MAX_ATTEMPTS:
             return self._end(session, job_id, JobStatus.FAILED, error=kind.gave_up)
         try:
-            for _step in kind.run(session, job, self.clock()):
-                if self.stop_event.is_set():
-                    # Stopping is not a failed attempt: the job waits for the next worker.
-                    session.rollback()
-                    return self._end(session, job_id, JobStatus.PENDING, attempts=Job.attempts - 1)
-                if not self._commit_step(session, job_id):
-                    return None
+            # Closed when left early, so the work's files are closed at once.
+            with contextlib.closing(kind.run(session, job, self.clock())) as steps:
+                for _step in steps:
+                    if self.stop_event.is_set():
+                        return self._give_back(session, job_id)
+                    if not self._commit_step(session, job_id):
+                        return None
         except ServiceError as exc:
             session.rollback()
             return self._end(session, job_id, JobStatus.FAILED, error=exc.message)
         return self._end(session, job_id, JobStatus.DONE)
+
+    def _give_back(self, session: Session, job_id: int) -> None:
+        """This worker is stopping: the job waits for the next one, and the step is dropped.
+        Stopping is not a failed attempt, so it is not counted."""
+        session.rollback()
+        self._end(session, job_id, JobStatus.PENDING, attempts=Job.attempts - 1)
 
     def _commit_step(self, session: Session, job_id: int) -> bool:
         """Commit a step with the claim renewed, only while this worker still holds the job."""
