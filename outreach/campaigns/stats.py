@@ -51,7 +51,7 @@ def audience_by_language(session: Session, campaign: Campaign) -> dict[str, int]
 
 def segments_by_language(campaign: Campaign) -> dict[str, dict]:
     """Encoding and number of segments of each language's text."""
-    from outreach.campaigns.render import render_text
+    from outreach.content.render import render_text
 
     values = {**SAMPLE_VALUES, **(campaign.fields or {})}
     result = {}

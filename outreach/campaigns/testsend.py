@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from outreach.access import Scope
 from outreach.audit import record_audit
-from outreach.campaigns.render import render_text
 from outreach.campaigns.service import get_campaign
 from outreach.contacts.phones import normalise_phone
+from outreach.content.render import render_text
 from outreach.errors import Forbidden, TooManyRequests, ValidationFailed
 from outreach.languages import parse_language
 from outreach.messaging.compose import pick_language

@@ -46,7 +46,7 @@ def campaign_window(campaign: Campaign | None, region: Region) -> Window:
 
 def render_for(message: Message, contact: Contact | None, region: Region, campaign: Campaign):
     """The message's language and text, with the contact's name and the MRC's details."""
-    from outreach.campaigns.render import render_text
+    from outreach.content.render import render_text
 
     language = pick_language(campaign.texts, contact.language if contact else None, region)
     values = {

@@ -14,10 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.audit import record_audit
-from outreach.campaigns.content import get_topic, keyword_action, load_common, match_reply_option
-from outreach.campaigns.render import render_text
-from outreach.campaigns.topics import KeywordAction, OptionAction, UnknownTopic
 from outreach.contacts.consent import apply_consent
+from outreach.content.library import get_topic, keyword_action, load_common, match_reply_option
+from outreach.content.render import render_text
+from outreach.content.topics import KeywordAction, OptionAction, UnknownTopic
 from outreach.models import (
     CallbackRequest,
     CallbackStatus,

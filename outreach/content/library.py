@@ -25,9 +25,9 @@ import functools
 from collections.abc import Mapping
 from pathlib import Path
 
-from outreach.campaigns.loading import load_dir
-from outreach.campaigns.normalise import normalise_reply
-from outreach.campaigns.topics import (
+from outreach.content.loading import load_dir
+from outreach.content.normalise import normalise_reply
+from outreach.content.topics import (
     DEFAULT_DIR,
     CommonTexts,
     Content,
