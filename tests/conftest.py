@@ -16,7 +16,7 @@ from outreach import create_app
 from outreach.access import Scope
 from outreach.accounts.service import create_token, create_user
 from outreach.contacts.upsert import ConsentStamp, ContactRow, upsert_contacts
-from outreach.content.library import get_topic
+from outreach.content import get_topic
 from outreach.extensions import db
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
 from outreach.messaging.provider import webhook_auth_token

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach.content.library import (
+from outreach.content import (
     ContentError,
     KeywordAction,
     OptionAction,

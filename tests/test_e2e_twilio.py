@@ -17,7 +17,7 @@ from twilio_fixtures import SENDER
 
 from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.contacts.consent import apply_consent
-from outreach.content.library import get_topic
+from outreach.content import get_topic
 from outreach.content.render import render_text
 from outreach.extensions import db
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.content.library import load_common
+from outreach.content import load_common
 from outreach.content.render import (
     BASE_FIELDS,
     TemplateError,

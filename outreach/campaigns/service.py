@@ -11,9 +11,7 @@ from outreach.access import Scope
 from outreach.campaigns.lifecycle import CampaignEvent, apply_event
 from outreach.campaigns.scheduling import cancel_pending_messages
 from outreach.contacts.lists import get_list
-from outreach.content.library import get_topic
-from outreach.content.render import validate_template
-from outreach.content.topics import UnknownTopic
+from outreach.content import UnknownTopic, get_topic, validate_template
 from outreach.errors import NotFound, ValidationFailed
 from outreach.languages import parse_language
 from outreach.models import (

@@ -25,10 +25,10 @@ from outreach.campaigns.service import (
     pause_campaign,
     resume_campaign,
 )
-from outreach.campaigns.stats import SAMPLE_VALUES, campaign_stats, preview
+from outreach.campaigns.stats import campaign_stats, preview
 from outreach.campaigns.testsend import send_test_message
 from outreach.contacts.lists import lists_with_counts
-from outreach.content.library import UnknownTopic, get_topic, load_topics
+from outreach.content import SAMPLE_VALUES, UnknownTopic, get_topic, load_topics
 from outreach.errors import Conflict, TooManyRequests, ValidationFailed
 from outreach.extensions import db
 from outreach.models import CampaignStatus, utcnow

@@ -13,7 +13,7 @@ from support import MORNING
 
 from outreach.campaigns.scheduling import fire_campaign
 from outreach.campaigns.stats import campaign_stats, preview
-from outreach.content.library import get_topic
+from outreach.content import get_topic
 from outreach.extensions import db
 from outreach.models import (
     Campaign,
