@@ -20,9 +20,8 @@ from outreach.content import get_topic
 from outreach.extensions import db
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
 from outreach.messaging.provider import webhook_auth_token
-from outreach.messaging.simulator import SimulatorProvider
+from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import Base, Campaign, CampaignStatus, ConsentChannel, Contact, Region
-from outreach.worker import in_process_delivery
 
 pytest_plugins = ["twilio_fixtures"]
 
