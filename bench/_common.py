@@ -112,7 +112,7 @@ def add_campaign(session, region_code: str = REGION, **kw):
     """A running SMS campaign due now, with the topic's texts (like tests' `make_campaign`)."""
     from sqlalchemy import select
 
-    from outreach.campaigns.content import get_topic
+    from outreach.content import get_topic
     from outreach.models import Campaign, CampaignStatus, Region
 
     topic = kw.pop("topic", "irregular-migration")

@@ -250,9 +250,9 @@ def dispatch_until_sent(
 
     from outreach.extensions import db
     from outreach.messaging.dispatcher import Dispatcher
-    from outreach.messaging.provider import build_provider
+    from outreach.messaging.registry import provider_registry
 
-    provider = build_provider(app.config, concurrency=settings.concurrency)
+    provider = provider_registry(app).build(concurrency=settings.concurrency)
     timed_send_sms(provider, client_starts)
     sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
     dispatcher = Dispatcher(sessions, provider, app.config, settings)

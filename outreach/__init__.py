@@ -16,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_settings(app.instance_path, config))
     trust_proxies(app)
     register_extensions(app)
+    register_provider(app)
     register_blueprints(app)
     register_commands(app)
     return app
@@ -62,6 +63,22 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def _fold(value):
     return value.lower() if isinstance(value, str) else value
+
+
+def register_provider(app: Flask) -> None:
+    """The provider registry, kept on the app: the one place provider kinds are named.
+
+    Whoever sends takes the configured provider from it (`messaging.registry.app_provider`),
+    built on first use; the simulator's callbacks reach this app in-process.
+    """
+    from outreach.messaging.registry import EXTENSION, ProviderRegistry
+    from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
+    from outreach.messaging.twilio_provider import TwilioProvider
+
+    kinds = {"simulator": SimulatorProvider, "twilio": TwilioProvider}
+    app.extensions[EXTENSION] = ProviderRegistry(
+        kinds, app.config, deliver=in_process_delivery(app)
+    )
 
 
 def register_blueprints(app: Flask) -> None:

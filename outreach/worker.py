@@ -19,7 +19,6 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, timedelta
-from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -29,7 +28,8 @@ from outreach.campaigns.scheduling import close_finished_runs, fire_due_campaign
 from outreach.extensions import db
 from outreach.jobs.runner import JobRunner
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
-from outreach.messaging.provider import Provider, build_provider
+from outreach.messaging.provider import Provider
+from outreach.messaging.registry import DEFAULT_CONCURRENCY, app_provider
 from outreach.models import utcnow
 from outreach.resilience import Step
 
@@ -46,21 +46,7 @@ def exit_for_supervisor() -> None:
     os._exit(EXIT_GAVE_UP)
 
 
-def in_process_delivery(app: Flask):
-    """Deliver the simulator's signed webhooks to this app without a network hop."""
-    client = app.test_client()
-
-    def deliver(url: str, params: dict, headers: dict):
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        return client.post(
-            path, data=params, headers=headers, base_url=f"{parts.scheme}://{parts.netloc}"
-        )
-
-    return deliver
-
-
-def settings_from(config: dict, concurrency: int = 32) -> DispatchSettings:
+def settings_from(config: dict, concurrency: int = DEFAULT_CONCURRENCY) -> DispatchSettings:
     """Dispatch settings from the app's configuration."""
     return DispatchSettings(
         concurrency=concurrency,
@@ -85,9 +71,8 @@ class Worker:
     ) -> None:
         self.app = app
         settings = settings or settings_from(app.config)
-        self.provider = provider or build_provider(
-            app.config, deliver=in_process_delivery(app), concurrency=settings.concurrency
-        )
+        # The app's one provider, its connection pool sized for the requests kept in flight.
+        self.provider = provider or app_provider(app, concurrency=settings.concurrency)
         with app.app_context():
             self.sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
         self.dispatcher = Dispatcher(self.sessions, self.provider, app.config, settings)

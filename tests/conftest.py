@@ -15,15 +15,14 @@ from twilio.request_validator import RequestValidator
 from outreach import create_app
 from outreach.access import Scope
 from outreach.accounts.service import create_token, create_user
-from outreach.campaigns.content import get_topic
 from outreach.contacts.upsert import ConsentStamp, ContactRow, upsert_contacts
+from outreach.content import get_topic
 from outreach.extensions import db
 from outreach.jobs.runner import JobRunner
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
 from outreach.messaging.provider import webhook_auth_token
-from outreach.messaging.simulator import SimulatorProvider
+from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import Base, Campaign, CampaignStatus, ConsentChannel, Contact, Region
-from outreach.worker import in_process_delivery
 
 pytest_plugins = ["twilio_fixtures"]
 

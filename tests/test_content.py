@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach.campaigns.content import (
+from outreach.content import (
     ContentError,
     KeywordAction,
     OptionAction,
@@ -21,8 +21,8 @@ from outreach.campaigns.content import (
     load_topics,
     match_reply_option,
 )
-from outreach.campaigns.render import render_text, validate_template
-from outreach.campaigns.topics import DEFAULT_DIR
+from outreach.content.render import render_text, validate_template
+from outreach.content.topics import DEFAULT_DIR
 from outreach.languages import LANGUAGES
 from outreach.messaging.segments import count_segments
 

@@ -15,9 +15,8 @@ from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
 from outreach.messaging import outbox
 from outreach.messaging.dispatcher import Dispatcher
-from outreach.messaging.simulator import SimulatorProvider
+from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import Message, MessageStatus
-from outreach.worker import in_process_delivery
 
 
 def _messages(campaign_id: int) -> list[Message]:

@@ -15,10 +15,10 @@ from sqlalchemy.orm import sessionmaker
 from support import MORNING
 from twilio_fixtures import SENDER
 
-from outreach.campaigns.content import get_topic
-from outreach.campaigns.render import render_text
 from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.contacts.consent import apply_consent
+from outreach.content import get_topic
+from outreach.content.render import render_text
 from outreach.extensions import db
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
 from outreach.messaging.provider import OutboundSms, ProviderError

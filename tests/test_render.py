@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.campaigns.content import load_common
-from outreach.campaigns.render import (
+from outreach.content import load_common
+from outreach.content.render import (
     BASE_FIELDS,
     TemplateError,
     missing_values,

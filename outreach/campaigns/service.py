@@ -8,12 +8,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
-from outreach.campaigns.content import get_topic
 from outreach.campaigns.lifecycle import CampaignEvent, apply_event
-from outreach.campaigns.render import validate_template
 from outreach.campaigns.scheduling import cancel_pending_messages
-from outreach.campaigns.topics import UnknownTopic
 from outreach.contacts.lists import get_list
+from outreach.content import UnknownTopic, get_topic, validate_template
 from outreach.errors import NotFound, ValidationFailed
 from outreach.languages import parse_language
 from outreach.models import (

@@ -9,6 +9,7 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from outreach.campaigns.fanout import audience_filter
+from outreach.content import SAMPLE_VALUES, render_text
 from outreach.messaging.segments import count_segments
 from outreach.models import (
     CallbackRequest,
@@ -22,8 +23,6 @@ from outreach.models import (
     SegmentPrice,
 )
 
-# Segments are estimated with a name of this length in place of `{name}`.
-SAMPLE_VALUES = {"name": "Abdulrahman", "mrc_name": "MRC Islamabad", "mrc_phone": "+92 51 1234567"}
 STAT_KEYS = (
     "queued",
     "held",
@@ -51,8 +50,6 @@ def audience_by_language(session: Session, campaign: Campaign) -> dict[str, int]
 
 def segments_by_language(campaign: Campaign) -> dict[str, dict]:
     """Encoding and number of segments of each language's text."""
-    from outreach.campaigns.render import render_text
-
     values = {**SAMPLE_VALUES, **(campaign.fields or {})}
     result = {}
     for language, text in sorted(campaign.texts.items()):

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from outreach.access import Scope
 from outreach.audit import record_audit
-from outreach.campaigns.render import render_text
 from outreach.campaigns.service import get_campaign
 from outreach.contacts.phones import normalise_phone
+from outreach.content import message_values, render_text
 from outreach.errors import Forbidden, TooManyRequests, ValidationFailed
 from outreach.languages import parse_language
 from outreach.messaging.compose import pick_language
@@ -68,12 +68,7 @@ def _language(campaign: Campaign, asked: str | None, region: Region) -> str:
 
 
 def _row(campaign: Campaign, region: Region, number: str, language: str, now: datetime) -> dict:
-    values = {
-        **(campaign.fields or {}),
-        "name": "",
-        "mrc_name": region.name,
-        "mrc_phone": region.phone or region.sender_number or "",
-    }
+    values = message_values(region, fields=campaign.fields)
     return {
         "direction": Direction.OUTBOUND.value,
         "region_id": region.id,

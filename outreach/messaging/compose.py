@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from outreach.content import message_values, render_text
 from outreach.messaging.window import Window
 from outreach.models import Campaign, Contact, Message, Region
 
@@ -46,15 +47,8 @@ def campaign_window(campaign: Campaign | None, region: Region) -> Window:
 
 def render_for(message: Message, contact: Contact | None, region: Region, campaign: Campaign):
     """The message's language and text, with the contact's name and the MRC's details."""
-    from outreach.campaigns.render import render_text
-
     language = pick_language(campaign.texts, contact.language if contact else None, region)
-    values = {
-        **{k: str(v) for k, v in (campaign.fields or {}).items()},
-        "name": (contact.name if contact else None) or "",
-        "mrc_name": region.name,
-        "mrc_phone": region.phone or region.sender_number or "",
-    }
+    values = message_values(region, contact, campaign.fields)
     return language, render_text(campaign.texts[language], values)
 
 

@@ -1,7 +1,10 @@
 """Inbound SMS: opt-out and opt-in keywords, HELP, answers to the latest campaign, call-backs.
 
-Every inbound message is recorded, matched to a contact by number, and answered in the
-contact's language. Nothing is dropped: what is not understood is kept for the coordinator.
+An inbound SMS reads: record it (once per SID) → read it (a keyword, or an option of the latest
+campaign) → act (`contacts.consent` or `callbacks`) → reply. The reply's language is decided
+once, by `reply_language`: the contact's, or for a number we do not know yet the language of
+the MRC whose number it wrote to. Nothing is dropped: what is not understood is kept for the
+coordinator.
 """
 
 from __future__ import annotations
@@ -14,13 +17,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.audit import record_audit
-from outreach.campaigns.content import get_topic, keyword_action, load_common, match_reply_option
-from outreach.campaigns.render import render_text
-from outreach.campaigns.topics import KeywordAction, OptionAction, UnknownTopic
+from outreach.callbacks.service import CallbackSource, request_callback
 from outreach.contacts.consent import apply_consent
+from outreach.content import (
+    KeywordAction,
+    OptionAction,
+    UnknownTopic,
+    get_topic,
+    keyword_action,
+    load_common,
+    match_reply_option,
+    message_values,
+    render_text,
+)
 from outreach.models import (
-    CallbackRequest,
-    CallbackStatus,
     Campaign,
     ConsentAction,
     ConsentChannel,
@@ -72,15 +82,27 @@ def receive_sms(session: Session, sms: InboundSms, now: datetime) -> str | None:
     region = contact.region if contact else _region_for_number(session, sms.to)
     if not _record_inbound(session, sms, contact, region, now):
         return None
-    language = contact.language if contact else (region.default_language if region else "en")
+    language = reply_language(contact, region)
     action = keyword_action(sms.body, language)
-    if action is not None:
-        reply = _keyword(session, sms, contact, region, action, now)
+    if action is None:
+        reply = _answer(session, sms, contact, language, now)
+    elif action is KeywordAction.HELP:
+        reply = _common_text(load_common().help, language, region, contact)
     else:
-        reply = _answer(session, sms, contact, now)
+        contact, reply = _consent(session, sms, contact, region, action, language, now)
     if reply and contact is not None:
-        _record_reply(session, contact, sms, reply, now)
+        _record_reply(session, contact, sms, reply, language, now)
     return reply
+
+
+def reply_language(contact: Contact | None, region: Region | None) -> str:
+    """The language a sender is read and answered in: theirs, else their MRC's, else English.
+
+    An unknown number that stays (an opt-out) is stored with this same language.
+    """
+    if contact is not None:
+        return contact.language
+    return region.default_language if region is not None else "en"
 
 
 def _record_inbound(session, sms: InboundSms, contact, region, now) -> bool:
@@ -120,73 +142,69 @@ def _region_for_number(session: Session, our_number: str) -> Region | None:
     )
 
 
-def _keyword(session, sms, contact, region, action: KeywordAction, now) -> str | None:
+def _consent(
+    session, sms, contact, region, action: KeywordAction, language: str, now
+) -> tuple[Contact | None, str]:
+    """Opt out or back in; (the contact, the confirmation in `language`).
+
+    An unknown number that says STOP is kept as a contact of the MRC it wrote to, so no later
+    import can add it; any other keyword from an unknown number is answered with HELP.
+    """
     common = load_common()
-    language = contact.language if contact else "en"
-    if action == KeywordAction.HELP:
-        return _common_text(common.help, language, region)
-    if contact is None:
-        contact = _remember_unknown_opt_out(session, sms, region, action, now)
-        if contact is None:
-            return _common_text(common.help, language, region)
-    else:
-        event = apply_consent(
-            session,
-            contact,
-            _CONSENT[action],
-            ConsentChannel.SMS,
-            _source(sms),
-            user_id=sms.typed_by,
-            at=now,
-        )
-        _audit_typed_by_staff(session, sms, contact, event)
+    new = contact is None
+    if new:
+        if action != KeywordAction.OPT_OUT or region is None:
+            return None, _common_text(common.help, language, region)
+        contact = _new_contact(session, sms.sender, region, language, now)
+    event = apply_consent(
+        session,
+        contact,
+        _CONSENT[action],
+        ConsentChannel.SMS,
+        _source(sms, new),
+        user_id=sms.typed_by,
+        at=now,
+    )
+    session.flush()  # a new contact gets its id; the audit row names the event
+    _audit_typed_by_staff(session, sms, contact, event)
     kind = ResponseKind.OPT_OUT if action == KeywordAction.OPT_OUT else ResponseKind.OPT_IN
     _response(session, contact, latest_campaign(session, contact)[0], kind, sms.body, now)
     texts = common.opted_out if action == KeywordAction.OPT_OUT else common.opted_in
-    return _common_text(texts, language, contact.region)
+    return contact, _common_text(texts, language, region, contact)
 
 
-def _remember_unknown_opt_out(session, sms, region, action, now) -> Contact | None:
-    """An unknown number that says STOP is kept, opted out, so no later import can add it."""
-    if action != KeywordAction.OPT_OUT or region is None:
-        return None
+def _new_contact(session, phone: str, region: Region, language: str, now) -> Contact:
+    """A contact for someone who wrote to us, with no consent decision yet: `apply_consent`
+    makes the one that follows."""
     contact = Contact(
-        phone=sms.sender.strip(),
+        phone=phone.strip(),
         region_id=region.id,
         region=region,
-        language=region.default_language,
-        consent=ConsentState.OPTED_OUT,
+        language=language,
+        consent=ConsentState.NONE,
         consent_changed_at=now,
         created_at=now,
         updated_at=now,
     )
     session.add(contact)
-    session.flush()
-    event = apply_consent(
-        session,
-        contact,
-        ConsentAction.OPT_OUT,
-        ConsentChannel.SMS,
-        f"{_source(sms)} (from a number not yet a contact)",
-        user_id=sms.typed_by,
-        at=now,
-    )
-    _audit_typed_by_staff(session, sms, contact, event)
     return contact
 
 
-def _source(sms: InboundSms) -> str:
-    """The consent event's source: the words sent, and who typed them when it was not the person."""
-    if sms.typed_by is None:
-        return sms.body.strip()
-    return f"{sms.body.strip()} (typed by staff in the phone simulator)"
+def _source(sms: InboundSms, new: bool) -> str:
+    """The consent event's source: the words sent, whether the number was new to us, and who
+    typed them when it was not the person."""
+    source = sms.body.strip()
+    if new:
+        source += " (from a number not yet a contact)"
+    if sms.typed_by is not None:
+        source += " (typed by staff in the phone simulator)"
+    return source
 
 
 def _audit_typed_by_staff(session, sms: InboundSms, contact: Contact, event) -> None:
     """A consent change typed in the phone simulator is an act of staff, audited like one."""
     if sms.typed_by is None:
         return
-    session.flush()
     record_audit(
         session,
         sms.typed_by,
@@ -215,26 +233,26 @@ def latest_campaign(session: Session, contact: Contact) -> tuple[int | None, str
     return (row.campaign_id, row.topic) if row else (None, None)
 
 
-def _answer(session, sms, contact, now) -> str | None:
+def _answer(session, sms, contact, language: str, now) -> str | None:
     """A reply to the latest campaign: an option, or kept as unrecognised."""
     if contact is None:
         session.add(Response(channel="sms", kind=ResponseKind.UNRECOGNISED, text=sms.body, at=now))
         return None
     campaign_id, topic = latest_campaign(session, contact)
-    option = _option(topic, sms.body, contact.language)
+    option = _option(topic, sms.body, language)
     if option is None:
         _response(session, contact, campaign_id, ResponseKind.UNRECOGNISED, sms.body, now)
         if not contact.is_opted_in:
             return None
-        return _common_text(load_common().unknown, contact.language, contact.region)
+        return _common_text(load_common().unknown, language, contact.region, contact)
     kind = ResponseKind.CALLBACK if option.action == OptionAction.CALLBACK else ResponseKind.ANSWER
     response = _response(session, contact, campaign_id, kind, sms.body, now, option.key)
     if option.action == OptionAction.CALLBACK:
         session.flush()  # the request points at the response
-        _request_callback(session, contact, campaign_id, response, now)
+        request_callback(session, contact, CallbackSource("sms", campaign_id, response.id), now)
     if not contact.is_opted_in:
         return None  # an opted-out person's request is kept, but no text goes back to them
-    return render_text(option.reply(contact.language), _values(contact.region, contact))
+    return render_text(option.reply(language), message_values(contact.region, contact))
 
 
 def _option(topic_id: str | None, text: str, language: str):
@@ -261,41 +279,12 @@ def _response(session, contact, campaign_id, kind, text, now, option=None) -> Re
     return response
 
 
-def _request_callback(session, contact, campaign_id, response, now) -> None:
-    """One open call-back request per person: asking again does not queue them twice."""
-    open_request = session.execute(
-        select(CallbackRequest.id).where(
-            CallbackRequest.contact_id == contact.id,
-            CallbackRequest.status.in_((CallbackStatus.OPEN, CallbackStatus.CLAIMED)),
-        )
-    ).first()
-    if open_request is None:
-        session.add(
-            CallbackRequest(
-                contact_id=contact.id,
-                region_id=contact.region_id,
-                campaign_id=campaign_id,
-                response_id=response.id,
-                channel="sms",
-                created_at=now,
-            )
-        )
+def _common_text(texts, language: str, region: Region | None, contact=None) -> str:
+    text = texts.get(language) or texts["en"]
+    return render_text(text, message_values(region, contact))
 
 
-def _values(region: Region | None, contact: Contact | None = None) -> dict[str, str]:
-    return {
-        "name": (contact.name if contact else None) or "",
-        "mrc_name": region.name if region else "MRC",
-        "mrc_phone": (region.phone or region.sender_number or "") if region else "",
-    }
-
-
-def _common_text(texts, language: str | None, region: Region | None) -> str:
-    text = texts.get(language or "en") or texts["en"]
-    return render_text(text, _values(region))
-
-
-def _record_reply(session, contact: Contact, sms: InboundSms, reply: str, now) -> None:
+def _record_reply(session, contact: Contact, sms: InboundSms, reply: str, language, now) -> None:
     """The answer goes back in the webhook's response; it is an outbound row like any other."""
     session.add(
         Message(
@@ -304,7 +293,7 @@ def _record_reply(session, contact: Contact, sms: InboundSms, reply: str, now) -
             region_id=contact.region_id,
             to_phone=contact.phone,
             from_phone=sms.to,
-            language=contact.language,
+            language=language,
             body=reply,
             status=MessageStatus.SENT,
             sent_at=now,

@@ -1,6 +1,7 @@
-"""The one small interface every provider speaks, its errors, and the registry that picks one.
+"""The one small interface every provider speaks, and its errors.
 
 Nothing outside `outreach.messaging` imports a provider's SDK: the dispatcher sees only this.
+The implementations are chosen by name from the registry on the app (`messaging.registry`).
 """
 
 from __future__ import annotations
@@ -87,18 +88,3 @@ def webhook_auth_token(config: dict) -> str:
         return token
     secret = str(config["SECRET_KEY"]).encode()
     return hmac.new(secret, b"outreach-simulator", hashlib.sha256).hexdigest()
-
-
-def build_provider(config: dict, deliver=None, concurrency: int = 32) -> Provider:
-    """The provider named by OUTREACH_PROVIDER; `deliver` posts signed callbacks to the app.
-
-    `concurrency` sizes the connection pool to the requests the dispatcher keeps in flight.
-    """
-    name = config["OUTREACH_PROVIDER"]
-    if name == "twilio":
-        from outreach.messaging.twilio_provider import TwilioProvider
-
-        return TwilioProvider.from_config(config, pool_maxsize=concurrency)
-    from outreach.messaging.simulator import SimulatorProvider
-
-    return SimulatorProvider(config, deliver=deliver)

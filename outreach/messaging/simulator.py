@@ -2,7 +2,8 @@
 
 It accepts messages like Twilio, then reports their status to the app's own webhook, signed the
 same way Twilio signs, so the simulator and Twilio share one code path. What a contact's phone
-"received" is read from the outbox rows it accepted.
+"received" is read from the outbox rows it accepted. Its webhooks reach the app in-process
+(`in_process_delivery`), without a network hop.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import queue
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from twilio.request_validator import RequestValidator
 
@@ -23,9 +26,37 @@ from outreach.messaging.provider import (
 )
 from outreach.models import utcnow
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 # deliver(url, form fields, headers) posts a signed webhook to the app.
 Deliver = Callable[[str, dict, dict], object]
 SIMULATED_ACCOUNT = "AC" + "5" * 32
+
+# Put in the WSGI environ by `in_process_delivery` only: the member of staff who typed a reply
+# in the phone simulator. No HTTP request can set it (its headers arrive as HTTP_* keys and its
+# fields in the body), so a request from outside can never claim to be staff.
+SIMULATOR_STAFF_KEY = "outreach.simulator.staff_user_id"
+
+
+def in_process_delivery(app: Flask, staff_user_id: int | None = None) -> Deliver:
+    """Post signed webhooks to this app without a network hop; `staff_user_id` names the
+    member of staff who typed a simulated reply (see SIMULATOR_STAFF_KEY)."""
+    client = app.test_client()
+    environ = {SIMULATOR_STAFF_KEY: staff_user_id} if staff_user_id is not None else {}
+
+    def deliver(url: str, params: dict, headers: dict):
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return client.post(
+            path,
+            data=params,
+            headers=headers,
+            base_url=f"{parts.scheme}://{parts.netloc}",
+            environ_overrides=environ,
+        )
+
+    return deliver
 
 
 class SimulatorProvider:
@@ -33,7 +64,7 @@ class SimulatorProvider:
 
     name = "simulator"
 
-    def __init__(self, config: dict, deliver: Deliver | None = None) -> None:
+    def __init__(self, config: Mapping, deliver: Deliver | None = None) -> None:
         self.validator = RequestValidator(webhook_auth_token(config))
         self.account_sid = config.get("TWILIO_ACCOUNT_SID") or SIMULATED_ACCOUNT
         self.deliver = deliver
@@ -41,6 +72,13 @@ class SimulatorProvider:
         self._lock = threading.Lock()
         self._callbacks: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping, *, deliver: Deliver | None = None, pool_maxsize: int | None = None
+    ) -> SimulatorProvider:
+        """A simulator posting its callbacks through `deliver` (it holds no connection pool)."""
+        return cls(config, deliver=deliver)
 
     def send_sms(self, sms: OutboundSms) -> Receipt:
         """Accept the message and queue its status callbacks."""

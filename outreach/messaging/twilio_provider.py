@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import requests
@@ -35,8 +36,13 @@ class TwilioProvider:
         )
 
     @classmethod
-    def from_config(cls, config: dict, pool_maxsize: int | None = None) -> TwilioProvider:
-        """A provider from the TWILIO_* settings; missing credentials are a clear error."""
+    def from_config(
+        cls, config: Mapping, *, deliver=None, pool_maxsize: int | None = None
+    ) -> TwilioProvider:
+        """A provider from the TWILIO_* settings; missing credentials are a clear error.
+
+        Twilio reaches the app's webhooks over the network, so it has no use for `deliver`.
+        """
         sid, token = config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN")
         if not sid or not token:
             raise RuntimeError(

@@ -19,11 +19,17 @@ class ConsentState(enum.StrEnum):
     """A contact's consent.
 
     States and moves (applied only by `outreach.contacts.consent.apply_consent`):
+        none      --opt_out-->                                       opted_out
+        none      --opt_in-->                                        opted_in
         opted_in  --opt_out (anyone, any channel)-->                 opted_out
         opted_out --opt_in (the person by SMS/IVR, or staff with a
                             new explicit source; never an import)--> opted_in
+    `none` is someone who reached out but never decided: a contact created from an inbound
+    message starts there, and `apply_consent` makes the decision it came with (a STOP from an
+    unknown number is stored opted out, in the same flush). Only `opted_in` is ever sent to.
     """
 
+    NONE = "none"
     OPTED_IN = "opted_in"
     OPTED_OUT = "opted_out"
 

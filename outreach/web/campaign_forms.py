@@ -22,10 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import Length
 
-from outreach.campaigns.content import Topic
-from outreach.campaigns.render import TemplateError, render_text
 from outreach.campaigns.service import DEFAULT_RATE, CampaignInput
-from outreach.campaigns.stats import SAMPLE_VALUES
+from outreach.content import SAMPLE_VALUES, TemplateError, Topic, render_text
 from outreach.languages import LANGUAGES, language_name
 from outreach.messaging.segments import GSM_SINGLE, UCS2_SINGLE, count_segments
 from outreach.models import ContactList, Region

@@ -15,7 +15,6 @@ from wtforms.validators import DataRequired, Length
 from outreach.access import Scope
 from outreach.accounts.directory import emails_by_id
 from outreach.campaigns.activity import message_counts, recent_messages, recent_responses
-from outreach.campaigns.content import UnknownTopic, get_topic, load_topics
 from outreach.campaigns.lifecycle import MOVES, CampaignEvent
 from outreach.campaigns.listing import search_campaigns
 from outreach.campaigns.service import (
@@ -26,9 +25,10 @@ from outreach.campaigns.service import (
     pause_campaign,
     resume_campaign,
 )
-from outreach.campaigns.stats import SAMPLE_VALUES, campaign_stats, preview
+from outreach.campaigns.stats import campaign_stats, preview
 from outreach.campaigns.testsend import send_test_message
 from outreach.contacts.lists import lists_with_counts
+from outreach.content import SAMPLE_VALUES, UnknownTopic, get_topic, load_topics
 from outreach.errors import Conflict, TooManyRequests, ValidationFailed
 from outreach.extensions import db
 from outreach.models import CampaignStatus, utcnow

@@ -11,7 +11,6 @@ so the inbound row, a consent change and its audit row name them.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 from flask import (
@@ -34,14 +33,13 @@ from outreach.contacts.service import ContactFilters, get_contact, search_contac
 from outreach.errors import Forbidden, NotFound
 from outreach.extensions import db
 from outreach.messaging.conversation import phone_conversation
-from outreach.messaging.simulator import SimulatorProvider
+from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import Contact
 from outreach.permissions import Action
 from outreach.testphones.rules import SimulatedPhone, phone_to_answer_as, reaches_real_phones
 from outreach.testphones.service import usable_test_phones
 from outreach.web.guard import requires
 from outreach.web.inputs import int_arg, int_query, parse_id
-from outreach.web.webhooks import SIMULATOR_STAFF_KEY
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
 
@@ -169,33 +167,12 @@ def _post_inbound(target: SimulatedPhone, body: str) -> tuple[int, str | None]:
     base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
     url = base.rstrip("/") + url_for("webhooks.sms_inbound")
     app = current_app._get_current_object()
-    phone = SimulatorProvider(app.config, deliver=_deliver_as(app, current_user.id))
+    phone = SimulatorProvider(app.config, deliver=in_process_delivery(app, current_user.id))
     text = body.replace("\r\n", "\n")
     response = phone.reply_from_phone(url, target.phone, _our_number(target), text)
     if response.status_code != 200:
         return response.status_code, None
     return 200, _twiml_text(response.get_data(as_text=True))
-
-
-def _deliver_as(app, user_id: int):
-    """Deliver to this app without a network hop, naming the staff member in the WSGI environ.
-
-    The environ key is out of reach of any HTTP request, so only this path can set it.
-    """
-    client = app.test_client()
-
-    def deliver(url: str, params: dict, headers: dict):
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        return client.post(
-            path,
-            data=params,
-            headers=headers,
-            base_url=f"{parts.scheme}://{parts.netloc}",
-            environ_overrides={SIMULATOR_STAFF_KEY: user_id},
-        )
-
-    return deliver
 
 
 def _twiml_text(twiml: str) -> str | None:

@@ -7,17 +7,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from outreach.extensions import csrf, db
 from outreach.messaging.inbound import InboundSms, receive_sms
+from outreach.messaging.simulator import SIMULATOR_STAFF_KEY
 from outreach.messaging.status import apply_sms_status
 from outreach.models import utcnow
 from outreach.web.twilio_auth import require_signature
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 csrf.exempt(bp)
-
-# Put in the WSGI environ by the phone simulator's in-process delivery only: the member of
-# staff who typed the reply. No HTTP request can set it (its headers arrive as HTTP_* keys and
-# its fields in the body), so a request from outside can never claim to be staff.
-SIMULATOR_STAFF_KEY = "outreach.simulator.staff_user_id"
 
 
 @bp.post("/sms/status")

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from outreach.campaigns.content import get_topic
+from outreach.content import get_topic
 from outreach.extensions import db
 from outreach.models import Campaign, CampaignStatus
 

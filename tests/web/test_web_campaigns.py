@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from support import MORNING
 
-from outreach.campaigns.content import get_topic
 from outreach.campaigns.scheduling import fire_campaign
 from outreach.campaigns.stats import campaign_stats, preview
+from outreach.content import get_topic
 from outreach.extensions import db
 from outreach.models import (
     Campaign,

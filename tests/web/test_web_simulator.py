@@ -11,8 +11,8 @@ from staff_phones import register_test_phone
 from support import MORNING, run_until_idle
 from twilio.request_validator import RequestValidator
 
-from outreach.campaigns.content import load_common
 from outreach.campaigns.scheduling import fire_due_campaigns
+from outreach.content import load_common
 from outreach.extensions import db
 from outreach.messaging import simulator
 from outreach.messaging.provider import webhook_auth_token

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from outreach.campaigns.normalise import normalise_reply
-from outreach.campaigns.render import BASE_FIELDS, validate_template
-from outreach.campaigns.topics import (
+from outreach.content.normalise import normalise_reply
+from outreach.content.render import BASE_FIELDS, validate_template
+from outreach.content.topics import (
     ALL_LANGUAGES,
     COMMON_FILE,
     CommonTexts,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from outreach.campaigns.render import BASE_FIELDS
+from outreach.content.render import BASE_FIELDS
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "campaigns"
 COMMON_FILE = "common.toml"

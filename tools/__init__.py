@@ -1,0 +1,1 @@
+"""Development tools: checks run by `make test`, not shipped with the package."""
