@@ -22,9 +22,14 @@ run: $(VENV)/.installed
 	$(BIN)/outreach demo --if-empty
 	$(BIN)/outreach serve
 
+# Test processes: the slowest tests mostly wait (on real workers, outages, a paced campaign),
+# so more processes than the machine's 2 cores still help. Each has a database of its own.
+TEST_PROCESSES ?= 3
+
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/ruff format --check outreach tests bench
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist worksteal
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
