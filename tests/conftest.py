@@ -28,6 +28,11 @@ from outreach.worker import in_process_delivery
 pytest_plugins = ["network_guard", "twilio_fixtures", "pytester"]
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """The slow tests first: in a parallel run they then wait side by side, not at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """TEST_DATABASE_URL (PostgreSQL in CI), else a SQLite file for this run. Each xdist

@@ -22,6 +22,9 @@ from outreach.extensions import db
 from outreach.models import Message, MessageStatus, WorkerHeartbeat
 from outreach.worker import EXIT_GAVE_UP
 
+# Mostly waiting on real processes or a paced campaign: started first in a parallel run.
+pytestmark = pytest.mark.slow
+
 # Longer than SQLite's busy timeout (10 s) and than the worker timeout the workers run with here
 # (2 s), so the worker is taken for gone and its loops back off several times.
 OUTAGE_SECONDS = 13
