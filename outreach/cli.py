@@ -115,6 +115,8 @@ def worker_command(concurrency: int) -> None:
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Load demo users, lists and contacts, and print how to log in."""
+    from flask import current_app
+
     from outreach.demo import DEMO_USERS, database_is_empty, load_demo
 
     if not database_is_empty(db.session):
@@ -124,7 +126,7 @@ def demo_command(if_empty: bool) -> None:
             return
         raise click.ClickException("the database has data already; demo data not loaded")
     with click.progressbar(length=1, label="Loading demo data") as bar:
-        load_demo(db.session)
+        load_demo(db.session, password_method=current_app.config["PASSWORD_HASH_METHOD"])
         db.session.commit()
         bar.update(1)
     _print_logins(DEMO_USERS)
@@ -149,6 +151,8 @@ def users_group() -> None:
 @with_appcontext
 def create_user_command(email: str, role: str, regions: tuple[str, ...], password_stdin: bool):
     """Create a user with a role and regions."""
+    from flask import current_app
+
     from outreach.accounts.service import create_user
 
     if password_stdin:
@@ -156,7 +160,8 @@ def create_user_command(email: str, role: str, regions: tuple[str, ...], passwor
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(db.session, email, role, list(regions), password)
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        user = create_user(db.session, email, role, list(regions), password, method)
     except ServiceError as exc:
         _fail(exc)
     db.session.commit()

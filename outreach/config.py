@@ -65,6 +65,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
+        # werkzeug's method for new password hashes. Not read from the environment: only tests
+        # (which need a cheap one) and tools set it.
+        "PASSWORD_HASH_METHOD": "scrypt",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Pinged before use: a connection broken by a database restart is replaced, not failed.

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
-from outreach.accounts.service import create_user
+from outreach.accounts.service import DEFAULT_PASSWORD_METHOD, create_user
 from outreach.contacts.consent import apply_consent
 from outreach.contacts.phones import InvalidPhone, normalise_phone
 from outreach.contacts.upsert import ConsentStamp, ContactRow, upsert_contacts
@@ -99,11 +99,13 @@ def _rows_for(region: Region, rng: random.Random) -> list[ContactRow]:
     return rows
 
 
-def load_demo(session: Session, seed: int = 2026) -> None:
+def load_demo(
+    session: Session, seed: int = 2026, password_method: str = DEFAULT_PASSWORD_METHOD
+) -> None:
     """Create the demo users and about forty contacts per region, a few of them opted out."""
     rng = random.Random(seed)
     for email, role, regions, password in DEMO_USERS:
-        create_user(session, email, role, regions, password)
+        create_user(session, email, role, regions, password, password_method)
     stamp = ConsentStamp(channel=ConsentChannel.IMPORT, source="Demo data: outreach event sign-up")
     for region in session.execute(select(Region).order_by(Region.code)).scalars():
         region.phone = region.phone or DEMO_MRC_PHONES.get(region.code)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import os
 
+import databases
 import flask_migrate
 import pytest
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import sessionmaker
-from support import MORNING
+from support import MORNING, PASSWORD, app_settings
 from twilio.request_validator import RequestValidator
 
 from outreach import create_app
@@ -17,52 +18,55 @@ from outreach.access import Scope
 from outreach.accounts.service import create_token, create_user
 from outreach.contacts.upsert import ConsentStamp, ContactRow, upsert_contacts
 from outreach.content import get_topic
-from outreach.extensions import db
+from outreach.extensions import db, limiter
 from outreach.jobs.runner import JobRunner
 from outreach.messaging.dispatcher import Dispatcher, DispatchSettings
 from outreach.messaging.provider import webhook_auth_token
 from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import Base, Campaign, CampaignStatus, ConsentChannel, Contact, Region
 
-pytest_plugins = ["twilio_fixtures"]
+pytest_plugins = ["network_guard", "twilio_fixtures", "pytester"]
 
-PASSWORD = "correct horse battery"
+
+def pytest_collection_modifyitems(items) -> None:
+    """The slow tests first: in a parallel run they then wait side by side, not at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    """TEST_DATABASE_URL (PostgreSQL in CI), else a SQLite file for this run."""
+    """TEST_DATABASE_URL (PostgreSQL in CI), else a SQLite file for this run. Each xdist
+    worker has a database of its own: its own temporary folder, or `<database>_gw<n>`."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-
-
-def _settings(database_url: str, tmp_path) -> dict:
-    return {
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": "test-secret",
-        "WTF_CSRF_ENABLED": False,
-        "OUTREACH_PROVIDER": "simulator",
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "TWILIO_AUTH_TOKEN": "test-auth-token",
-        "PUBLIC_BASE_URL": "http://localhost",
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "RATELIMIT_ENABLED": True,
-    }
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif not worker or not url.startswith("postgresql"):
+        yield url
+    else:
+        url = databases.worker_url(url, worker)
+        databases.create_fresh(url)
+        yield url
+        databases.drop(url)
 
 
 @pytest.fixture(scope="session")
-def seeded_regions(database_url, tmp_path_factory) -> list[dict]:
-    """Bring the test database to head with the real migrations; keep the seeded regions."""
-    app = create_app(_settings(database_url, tmp_path_factory.mktemp("instance")))
+def shared_app(database_url, tmp_path_factory):
+    """The run's one app: making an app (routes, templates, SQL) costs more than most tests."""
+    app = create_app(app_settings(database_url, tmp_path_factory.mktemp("instance")))
+    yield app
     with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_regions(shared_app) -> list[dict]:
+    """Bring the test database to head with the real migrations; keep the seeded regions."""
+    with shared_app.app_context():
         _drop_everything()
         flask_migrate.upgrade()
         rows = [dict(r._mapping) for r in db.session.execute(select(Region.__table__))]
         db.session.remove()
-        db.engine.dispose()
     return rows
 
 
@@ -73,30 +77,44 @@ def _drop_everything() -> None:
 
 
 @pytest.fixture
-def app(database_url, seeded_regions, tmp_path):
-    """An app bound to the test database, emptied back to the seeded regions afterwards."""
-    app = create_app(_settings(database_url, tmp_path))
-    with app.app_context():
-        yield app
-        db.session.remove()
-        _reset(seeded_regions)
-        db.engine.dispose()
+def app(shared_app, seeded_regions, tmp_path):
+    """The app on the test database, as if new: settings a test changes are put back, the
+    rate limiter forgets every count, and the database is emptied back to the seeded regions."""
+    config, extensions = dict(shared_app.config), dict(shared_app.extensions)
+    shared_app.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    limiter.reset()
+    try:
+        with shared_app.app_context():
+            yield shared_app
+            db.session.remove()
+            _reset(seeded_regions)
+    finally:
+        shared_app.config.clear()
+        shared_app.config.update(config)
+        shared_app.extensions.clear()
+        shared_app.extensions.update(extensions)
 
 
 def _reset(seeded_regions: list[dict]) -> None:
+    # A DELETE per table: on tables this small, ten times faster than TRUNCATE on PostgreSQL.
     with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
         if conn.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(delete(table))
+            _restart_sequences(conn)
         conn.execute(insert(Region.__table__), seeded_regions)
         if conn.dialect.name == "postgresql":
             # The seeded rows carry their ids; move the sequence past them for new regions.
             conn.execute(
                 text("SELECT setval(pg_get_serial_sequence('regions', 'id'), max(id)) FROM regions")
             )
+
+
+def _restart_sequences(conn) -> None:
+    """Every id starts at 1 again, as in a new database."""
+    query = "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = current_schema()"
+    for name in conn.execute(text(query)).scalars().all():
+        conn.execute(text(f"ALTER SEQUENCE {name} RESTART"))
 
 
 @pytest.fixture
@@ -128,7 +146,8 @@ def make_user(app):
 
     def make(role: str = "coordinator", regions=("pk-isb",), email: str | None = None):
         email = email or f"{role}{next(_emails)}@mrc.test"
-        user = create_user(db.session, email, role, list(regions), PASSWORD)
+        method = app.config["PASSWORD_HASH_METHOD"]
+        user = create_user(db.session, email, role, list(regions), PASSWORD, method)
         db.session.commit()
         return user
 

@@ -13,11 +13,11 @@ import pytest
 from flask import g
 from route_table import fill, is_public, records_of, routes
 from sqlalchemy import func, select
+from support import PASSWORD
 
 from outreach.accounts.service import create_token
 from outreach.extensions import db
 from outreach.models import ConsentEvent, Contact, ContactList, list_members
-from tests.conftest import PASSWORD
 
 ROLES = ("admin", "coordinator", "counsellor")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,12 +15,18 @@ from outreach.models import ApiToken, Region, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "mrc_"
-# Checked against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password")
+# werkzeug's method for new password hashes (the PASSWORD_HASH_METHOD setting). A stored hash
+# names its own method, so hashes made with another one keep verifying.
+DEFAULT_PASSWORD_METHOD = "scrypt"
 
 
 def create_user(
-    session: Session, email: str, role: str, region_codes: list[str], password: str
+    session: Session,
+    email: str,
+    role: str,
+    region_codes: list[str],
+    password: str,
+    password_method: str = DEFAULT_PASSWORD_METHOD,
 ) -> User:
     """A new staff user; admins may have no region, everyone else needs at least one."""
     email = email.strip().lower()
@@ -40,9 +47,8 @@ def create_user(
     regions = _regions_by_code(session, region_codes)
     if role != Role.ADMIN and not regions:
         raise ValidationFailed(f"a {role} needs at least one region", {"field": "region"})
-    user = User(
-        email=email, role=role, password_hash=generate_password_hash(password), regions=regions
-    )
+    password_hash = generate_password_hash(password, method=password_method)
+    user = User(email=email, role=role, password_hash=password_hash, regions=regions)
     session.add(user)
     session.flush()
     return user
@@ -59,13 +65,22 @@ def _regions_by_code(session: Session, codes: list[str]) -> list[Region]:
     return [found[c] for c in dict.fromkeys(wanted)]
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not a real password", method=method)
+
+
+def authenticate(
+    session: Session, email: str, password: str, password_method: str = DEFAULT_PASSWORD_METHOD
+) -> User | None:
     """The active user with this email and password, or None."""
     user = session.execute(
         select(User).where(User.email == (email or "").strip().lower())
     ).scalar_one_or_none()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        # Checked against a hash of the same method, so a wrong email costs as long as a
+        # wrong password.
+        check_password_hash(_dummy_hash(password_method), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.is_active:
         return None

@@ -3,18 +3,16 @@
 The import never commits. `ContactImport.run()` yields after each chunk so the caller (the CLI,
 the web job) commits there — which is also its progress. Memory stays flat however long the
 file: rows are read as a stream, the per-file duplicate check keeps one small int per distinct
-number, and rejected rows beyond a few thousand are spooled to a temporary file.
+number, and rejected rows beyond a few thousand are spooled to a temporary file. Where it is
+safe, rows are parsed a chunk ahead in a forked child (`forked_reader`).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import gc
 import io
-import multiprocessing
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -25,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from outreach.access import Scope
 from outreach.audit import record_audit
+from outreach.contacts.forked_reader import read_ahead
 from outreach.contacts.lists import clean_list_name
 from outreach.contacts.phones import INVALID, MISSING
 from outreach.contacts.upsert import (
@@ -83,85 +82,6 @@ class _Chunk:
     position: int = 0  # bytes of the file read up to the end of this chunk
 
 
-class _Failure:
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-class _ChildParser:
-    """Parses the file in a forked child process, a chunk ahead of the one being written.
-
-    Parsing the numbers is CPU work and writing them is database work: in two processes they
-    run on two cores at once. Chunks come back through a pipe, whose small buffer keeps the
-    child at most a chunk or two ahead. The child only reads the file and parses; it never
-    touches the database connections it inherited (its objects are frozen out of the garbage
-    collector, so no inherited connection is ever finalised there).
-    """
-
-    def __init__(self, chunks: Iterator[_Chunk]) -> None:
-        context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self._send = send
-        self._process = context.Process(target=_feed, args=(chunks, send), daemon=True)
-
-    @staticmethod
-    def usable() -> bool:
-        """Forking is safe only from a process with no other threads (the CLI, a job runner)."""
-        return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-    def __enter__(self) -> Iterator[_Chunk]:
-        gc.freeze()
-        try:
-            self._process.start()
-        finally:
-            gc.unfreeze()
-        self._send.close()
-        return self._iterate()
-
-    def __exit__(self, *_exc) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-        self._receive.close()
-
-    def _iterate(self) -> Iterator[_Chunk]:
-        while True:
-            try:
-                item = self._receive.recv()
-            except EOFError:
-                raise RuntimeError("the file reader stopped unexpectedly") from None
-            if item is None:
-                return
-            if type(item) is _Failure:
-                raise item.exc
-            yield item
-
-
-def _feed(chunks: Iterator[_Chunk], send) -> None:
-    """In the child: send each parsed chunk, then None (or the failure)."""
-    try:
-        for chunk in chunks:
-            send.send(chunk)
-        send.send(None)
-    except BaseException as exc:  # handed to the parent, raised there
-        send.send(_Failure(exc))
-    finally:
-        send.close()
-
-
-class _InProcess:
-    """The same chunks, parsed here (where forking is not safe)."""
-
-    def __init__(self, chunks: Iterator[_Chunk]) -> None:
-        self._chunks = chunks
-
-    def __enter__(self) -> Iterator[_Chunk]:
-        return self._chunks
-
-    def __exit__(self, *_exc) -> None:
-        return None
-
-
 class ContactImport:
     """One CSV file imported into one region.
 
@@ -208,8 +128,7 @@ class ContactImport:
             columns, delimiter = _read_header(text)
             reader = csv.reader(text, delimiter=delimiter)
             parse_row = _RowParser(self.region.country, columns, self.list_names)
-            reader_kind = _ChildParser if _ChildParser.usable() else _InProcess
-            with reader_kind(self._chunks(reader, parse_row)) as chunks:
+            with read_ahead(self._chunks(reader, parse_row)) as chunks:
                 for chunk in chunks:
                     self._apply(chunk)
                     progress.processed_bytes = min(chunk.position, progress.total_bytes)

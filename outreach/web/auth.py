@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -33,7 +42,8 @@ def login():
     if form.validate_on_submit():
         if login_refused(form.email.data):
             abort(429, TOO_MANY)
-        user = authenticate(db.session, form.email.data, form.password.data)
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        user = authenticate(db.session, form.email.data, form.password.data, method)
         if user is not None:
             db.session.commit()
             login_user(user)

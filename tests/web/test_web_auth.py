@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import PASSWORD
+from support import PASSWORD
 
 
 def test_login_with_the_right_password_opens_the_dashboard(client, make_user):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from route_table import fill, records_of, routes
+from support import PASSWORD
 
 from outreach.accounts.service import create_token
 from outreach.extensions import db
-from tests.conftest import PASSWORD
 
 HUGE = (2**63, 10**20)
 MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer key holds

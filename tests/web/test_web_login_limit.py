@@ -7,11 +7,11 @@ passwords must never keep a colleague with the right one out.
 from __future__ import annotations
 
 import pytest
+from support import PASSWORD, app_settings
 
 from outreach import create_app
 from outreach.config import load_settings
 from outreach.extensions import db
-from tests.conftest import PASSWORD, _settings
 
 WRONG = "not the password"
 
@@ -69,7 +69,7 @@ def test_x_forwarded_for_is_the_client_only_behind_a_trusted_proxy(
     sprayed = [make_user("coordinator") for _ in range(10)]
     answers = {}
     for proxies in (1, 0):
-        behind = create_app({**_settings(database_url, tmp_path), "TRUSTED_PROXIES": proxies})
+        behind = create_app({**app_settings(database_url, tmp_path), "TRUSTED_PROXIES": proxies})
         request.addfinalizer(lambda other=behind: _dispose(other))
         for user in sprayed:  # ten failures, all from one client behind the proxy
             response = _post(behind.test_client(), user, WRONG, "10.0.0.1", "203.0.113.7")

@@ -25,7 +25,7 @@ from outreach.permissions import Action
 from outreach.regions import format_minutes
 from outreach.testphones.rules import reaches_real_phones
 from outreach.web.api import current_scope, registry
-from outreach.web.api.schemas import (
+from outreach.web.api.schemas.campaigns import (
     CampaignCreated,
     CampaignDetail,
     CampaignIn,
@@ -33,13 +33,13 @@ from outreach.web.api.schemas import (
     CampaignPage,
     CampaignQuery,
     CampaignStatsOut,
-    ErrorOut,
     NoBody,
     RunOut,
     SendTestIn,
     SendTestOut,
     WindowOut,
 )
+from outreach.web.api.schemas.common import ErrorOut
 
 CAMPAIGN = "/campaigns/<int:campaign_id>"
 ACTION_ERRORS = {409: ErrorOut}

@@ -15,8 +15,8 @@ from outreach.models import ConsentAction, ConsentChannel, Contact, utcnow
 from outreach.permissions import Action
 from outreach.web.api import current_scope, registry
 from outreach.web.api.io import validation_details
-from outreach.web.api.schemas import (
-    MAX_BATCH,
+from outreach.web.api.schemas.common import MAX_BATCH, ErrorDetail, ErrorOut
+from outreach.web.api.schemas.contacts import (
     CallbackOut,
     ConsentEventOut,
     ContactBatchOut,
@@ -26,8 +26,6 @@ from outreach.web.api.schemas import (
     ContactPage,
     ContactQuery,
     ContactsIn,
-    ErrorDetail,
-    ErrorOut,
     OptInIn,
     OptOutIn,
     ResponseOut,

@@ -14,7 +14,7 @@ from outreach.models import ContactList
 from outreach.permissions import Action
 from outreach.regions import region_by_code
 from outreach.web.api import current_scope, registry
-from outreach.web.api.schemas import (
+from outreach.web.api.schemas.lists import (
     ListIn,
     ListList,
     ListMembersIn,

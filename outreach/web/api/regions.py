@@ -7,7 +7,7 @@ from outreach.models import Region
 from outreach.permissions import Action
 from outreach.regions import list_regions
 from outreach.web.api import current_scope, registry
-from outreach.web.api.schemas import RegionList, RegionOut
+from outreach.web.api.schemas.regions import RegionList, RegionOut
 
 
 def region_out(region: Region) -> RegionOut:

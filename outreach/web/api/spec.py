@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from outreach.permissions import Action, check, everyone_may
 from outreach.web.api.io import read_body, read_query, validated
-from outreach.web.api.schemas import ErrorOut
+from outreach.web.api.schemas.common import ErrorOut
 
 _RULE_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 _CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}

@@ -25,6 +25,9 @@ from outreach.messaging.twilio_provider import TwilioProvider
 from outreach.models import Message, MessageStatus, utcnow
 from outreach.worker import settings_from
 
+# Mostly waiting on real processes or a paced campaign: started first in a parallel run.
+pytestmark = pytest.mark.slow
+
 INBOUND = "http://localhost/webhooks/twilio/sms"
 PEOPLE = 40
 LEAVING = 5

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from outreach.access import Scope
-from outreach.contacts import importing
+from outreach.contacts import forked_reader, importing
 from outreach.contacts.importing import ContactImport, UnreadableFile
 from outreach.contacts.service import change_consent
 from outreach.extensions import db
@@ -88,7 +88,7 @@ def _import(region, data: bytes, scope=None, **kw):
 def reader(request, monkeypatch):
     """Parse the file in a forked child (the CLI's way) or in this process (the web job's)."""
     forked = request.param == "child process"
-    monkeypatch.setattr(importing._ChildParser, "usable", staticmethod(lambda: forked))
+    monkeypatch.setattr(forked_reader.ForkedReader, "usable", staticmethod(lambda: forked))
     return request.param
 
 

@@ -26,6 +26,9 @@ from worker_support import (
 from outreach.extensions import db
 from outreach.models import Message, MessageStatus
 
+# Mostly waiting on real processes or a paced campaign: started first in a parallel run.
+pytestmark = pytest.mark.slow
+
 
 def test_a_killed_worker_neither_loses_nor_doubles_a_message(
     app, twilio_server, make_campaign, region, tmp_path
