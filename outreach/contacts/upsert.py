@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
@@ -260,6 +261,11 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _dialect_insert(session: Session):
+    """The dialect's INSERT, which knows `ON CONFLICT DO NOTHING`."""
+    return postgresql.insert if _is_postgresql(session) else sqlite.insert
+
+
 def _among(session: Session, column, values: list):
     """`column IN (values)`; on PostgreSQL `= ANY(array)`, one parameter however many values."""
     if _is_postgresql(session):
@@ -288,18 +294,16 @@ def _add_to_lists(
         if outcome.status != REJECTED:
             for name in row.list_names:
                 wanted[name].add(outcome.contact_id)
+    contacts = Contact.__table__
     for name, contact_ids in wanted.items():
         contact_list = get_or_create_list(session, region, name)
-        contacts = Contact.__table__
-        already = select(list_members.c.contact_id).where(
-            list_members.c.list_id == contact_list.id,
-            list_members.c.contact_id == contacts.c.id,
-        )
+        members = select(
+            _constant(session, list_members.c.list_id, contact_list.id), contacts.c.id
+        ).where(_among(session, contacts.c.id, sorted(contact_ids)))
+        # A member already in the list is skipped by its primary key, one index probe per row;
+        # an anti-join against the list would read the whole list again for every chunk.
         session.execute(
-            insert(list_members).from_select(
-                ["list_id", "contact_id"],
-                select(_constant(session, list_members.c.list_id, contact_list.id), contacts.c.id)
-                .where(_among(session, contacts.c.id, sorted(contact_ids)))
-                .where(~already.exists()),
-            )
+            _dialect_insert(session)(list_members)
+            .from_select(["list_id", "contact_id"], members)
+            .on_conflict_do_nothing()
         )
