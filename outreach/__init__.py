@@ -7,7 +7,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.config import load_settings
-from outreach.extensions import csrf, db, limiter, login_manager, migrate
+from outreach.extensions import csrf, db, limiter, migrate
 from outreach.web.stale import RetryingFlask
 
 
@@ -35,7 +35,6 @@ def register_extensions(app: Flask) -> None:
     """Bind the extensions created once in `extensions.py`."""
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
-    login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     with app.app_context():

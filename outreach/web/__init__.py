@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from flask import Flask
 
-from outreach.extensions import db, login_manager
+from outreach.extensions import db
 from outreach.models import User
 from outreach.web.errors import register_error_handlers
 from outreach.web.inputs import register_converters
-from outreach.web.sessions import PeopleOnlySessionInterface
+from outreach.web.sessions import LoginManager, PeopleOnlySessionInterface
+
+# Log-in is the web layer's: only its views have a person behind them.
+login_manager = LoginManager()
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint and the user loader."""
     register_converters(app)  # before any rule: every `<int:…>` is bounded
     app.session_interface = PeopleOnlySessionInterface()
+    login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.user_loader(_load_user)

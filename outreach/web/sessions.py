@@ -7,7 +7,8 @@ caller sends is not even decoded, and no answer under `/webhooks/` carries a Set
 
 from __future__ import annotations
 
-from flask import Flask, Request
+import flask_login
+from flask import Flask, Request, current_app, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 WEBHOOK_PREFIX = "/webhooks/"
@@ -25,3 +26,13 @@ class PeopleOnlySessionInterface(SecureCookieSessionInterface):
         if is_webhook(request.path):
             return None
         return super().open_session(app, request)
+
+
+class LoginManager(flask_login.LoginManager):
+    """Flask-Login, whose remember-me hook has nothing to do where no session is open (the
+    provider's webhooks): it would otherwise write to that session and answer with cookies."""
+
+    def _update_remember_cookie(self, response):
+        if current_app.session_interface.is_null_session(session):
+            return response
+        return super()._update_remember_cookie(response)
