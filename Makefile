@@ -17,6 +17,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
 run: $(VENV)/.installed
 	$(BIN)/outreach db upgrade
 	$(BIN)/outreach demo --if-empty
@@ -32,7 +36,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check outreach tests bench tools
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/import_contacts.py
 
 clean:

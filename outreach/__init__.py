@@ -8,11 +8,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.config import load_settings
 from outreach.extensions import csrf, db, limiter, login_manager, migrate
+from outreach.web.stale import RetryingFlask
 
 
 def create_app(config: dict | None = None) -> Flask:
     """The app factory: settings, extensions, blueprints and commands, each a named step."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = RetryingFlask(__name__, instance_relative_config=True)
     app.config.update(load_settings(app.instance_path, config))
     trust_proxies(app)
     register_extensions(app)

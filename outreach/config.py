@@ -67,8 +67,12 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # Pinged before use: a connection broken by a database restart is replaced, not failed.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 40, "max_overflow": 10},
+        # Per process: a web process uses at most one connection per thread, a worker about its
+        # concurrency (README, "Database connections"). Not pinged before each use (a round trip
+        # per request): retired after 5 minutes, before NAT gateways and firewalls drop idle
+        # connections, and one found broken anyway is replaced — the web request that met it is
+        # run again (`outreach/web/stale.py`), a worker's loop tries again after its backoff.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 300, "pool_size": 40, "max_overflow": 10},
         # How often a worker says it is alive, and after how long without a word it is gone
         # (its claims are then released and its requests in flight marked interrupted).
         "WORKER_HEARTBEAT_SECONDS": float(env.get("OUTREACH_HEARTBEAT_SECONDS", "5")),

@@ -3,9 +3,9 @@
 Every loop of the worker (the campaign tick, the dispatcher, the heartbeat with its recovery)
 runs its work as a `Step`. Any exception from the database or the provider is logged, and the
 step is not tried again until its backoff has passed (1 s doubling to 30 s; one success resets
-it). Each try opens its own session, which is rolled back and closed when the try fails, and the
-engine's pool pings a connection before handing it out (`pool_pre_ping`), so a connection broken
-by a database restart is thrown away and the next try reconnects.
+it). Each try opens its own session, which is rolled back and closed when the try fails. A
+connection broken by a database restart fails its first use; SQLAlchemy then invalidates it and
+every connection of its generation in the pool, so the next try reconnects.
 
 `Health` notes when each step last succeeded. The worker's watchdog gives up on the process when
 a step has not succeeded for `WORKER_GIVE_UP_SECONDS`, so a supervisor restarts it.

@@ -8,11 +8,13 @@ from outreach.extensions import db, login_manager
 from outreach.models import User
 from outreach.web.errors import register_error_handlers
 from outreach.web.inputs import register_converters
+from outreach.web.sessions import PeopleOnlySessionInterface
 
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint and the user loader."""
     register_converters(app)  # before any rule: every `<int:…>` is bounded
+    app.session_interface = PeopleOnlySessionInterface()
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.user_loader(_load_user)

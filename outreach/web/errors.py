@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from outreach.errors import ServiceError
 from outreach.extensions import db
+from outreach.web.sessions import is_webhook
 
 API_PREFIX = "/api/"
 
@@ -19,6 +20,8 @@ def error_body(code: str, message: str, details: object = None) -> dict:
 def _respond(status: int, code: str, message: str, details: object = None):
     if request.path.startswith(API_PREFIX):
         return jsonify(error_body(code, message, details)), status
+    if is_webhook(request.path):  # the provider reads no page: plain words, no layout
+        return Response(message, status, mimetype="text/plain")
     return render_template("error.html", status=status, message=message), status
 
 

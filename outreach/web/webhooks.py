@@ -5,15 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from outreach.extensions import csrf, db
+from outreach.extensions import csrf, db, limiter
 from outreach.messaging.inbound import InboundSms, receive_sms
 from outreach.messaging.simulator import SIMULATOR_STAFF_KEY
 from outreach.messaging.status import apply_sms_status
 from outreach.models import utcnow
 from outreach.web.twilio_auth import require_signature
 
+# A machine calling with a signature, not a person with a browser: no CSRF token, no rate limit
+# (a burst of replies after a campaign is normal), and no session (see `web/sessions.py`).
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 csrf.exempt(bp)
+limiter.exempt(bp)
 
 
 @bp.post("/sms/status")
