@@ -87,8 +87,10 @@ class CampaignReply:
 
 def read_campaign_reply(session: Session, sms: InboundSms) -> CampaignReply | None:
     """The campaign reply this SMS is, from one SELECT; None when it is anything else."""
-    dialect = session.get_bind().dialect.name
-    row = session.execute(_SENDER[dialect], {"phone": sms.sender.strip()}).first()
+    connection = session.connection()  # Core statements: no ORM entities to load
+    row = connection.execute(
+        _SENDER[connection.dialect.name], {"phone": sms.sender.strip()}
+    ).first()
     if row is None or row.consent != ConsentState.OPTED_IN or row.topic is None:
         return None  # unknown number, opted out (no text back), or no campaign to answer
     if keyword_action(sms.body, row.language) is not None:
@@ -136,12 +138,13 @@ def _record(session: Session, reply: CampaignReply, sms: InboundSms, now: dateti
         "typed_by": sms.typed_by,
         "now": now,
     }
-    if session.get_bind().dialect.name == "postgresql":
-        return session.execute(_RECORD_POSTGRESQL, params).first() is not None
-    if session.execute(_INBOUND_SQLITE, params).first() is None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_RECORD_POSTGRESQL, params).first() is not None
+    if connection.execute(_INBOUND_SQLITE, params).first() is None:
         return False
-    session.execute(_RESPONSE_SQLITE, params)
-    session.execute(_REPLY_SQLITE, params)
+    connection.execute(_RESPONSE_SQLITE, params)
+    connection.execute(_REPLY_SQLITE, params)
     return True
 
 
@@ -156,7 +159,8 @@ def _latest_sent(contact_id):
         .where(
             Message.contact_id == contact_id,
             Message.direction == Direction.OUTBOUND,
-            Message.status.in_(SENT_STATUSES),
+            # One parameter per status, not an expanding IN rendered again on every request.
+            Message.status.in_([literal(status) for status in SENT_STATUSES]),
             Message.campaign_id.is_not(None),
         )
         .order_by(Message.sent_at.desc(), Message.id.desc())
