@@ -11,6 +11,7 @@ region and no contact: nobody learns from it which MRC holds a number, or its co
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,16 +19,19 @@ from datetime import datetime
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     String,
     any_,
     bindparam,
     cast,
+    column,
     func,
     insert,
     literal,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
@@ -45,6 +49,8 @@ from outreach.models import (
     list_members,
     utcnow,
 )
+
+_PLAIN = re.compile(r"\+?[0-9]+")  # an id or an E.164 number
 
 CREATED = "created"
 UPDATED = "updated"
@@ -153,7 +159,6 @@ def mrc_numbers(session: Session) -> frozenset[str]:
 def _existing_by_phone(session: Session, phones: list[str]) -> dict:
     """The contacts already holding these numbers: one index lookup per number."""
     contacts = Contact.__table__
-    given = _rows_table(session, {"phone": phones})
     stmt = select(
         contacts.c.id,
         contacts.c.phone,
@@ -161,7 +166,7 @@ def _existing_by_phone(session: Session, phones: list[str]) -> dict:
         contacts.c.consent,
         contacts.c.name,
         contacts.c.language,
-    ).select_from(given.join(contacts, contacts.c.phone == given.c.phone))
+    ).where(_among(session, contacts.c.phone, phones))
     return {r.phone: r for r in session.execute(stmt)}
 
 
@@ -237,21 +242,25 @@ def _insert_contacts(
 
 
 def _rows_table(session: Session, columns: dict[str, list]):
-    """Many rows of text as a table in one statement, with one parameter per column (PostgreSQL:
-    `unnest` of arrays) or one in all (SQLite: `json_each` of a JSON array of rows).
+    """Many rows of text as a table in one statement, from one parameter: a JSON array of rows,
+    read by `json_to_recordset` (PostgreSQL) or `json_each` (SQLite).
 
-    Binding a few big parameters instead of one parameter set per row is what makes the
-    import's writes cheap next to parsing the numbers.
+    Binding one JSON text instead of one parameter set per row is what makes the import's writes
+    cheap next to parsing the numbers (and JSON is written in C, where an array of text
+    parameters would be quoted element by element in Python).
     """
     names = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
     if _is_postgresql(session):
-        arrays = [
-            cast(bindparam(None, values, type_=ARRAY(String)), ARRAY(String))
-            for values in columns.values()
-        ]
-        return func.unnest(*arrays).table_valued(*names).render_derived()
-    rows = json.dumps(list(zip(*columns.values(), strict=True)), ensure_ascii=False)
-    each = func.json_each(bindparam(None, rows, type_=String)).table_valued("value")
+        records = json.dumps(
+            [dict(zip(names, row, strict=True)) for row in rows], ensure_ascii=False
+        )
+        given = func.json_to_recordset(cast(bindparam(None, records, type_=String), JSON))
+        return given.table_valued(*(column(n, String) for n in names)).render_derived(
+            with_types=True
+        )
+    each = func.json_each(bindparam(None, json.dumps(rows, ensure_ascii=False), type_=String))
+    each = each.table_valued("value")
     picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(names)]
     return select(*picked).select_from(each).subquery()
 
@@ -260,10 +269,25 @@ def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _dialect_insert(session: Session):
+    """The dialect's INSERT, which knows `ON CONFLICT DO NOTHING`."""
+    return postgresql.insert if _is_postgresql(session) else sqlite.insert
+
+
 def _among(session: Session, column, values: list):
-    """`column IN (values)`; on PostgreSQL `= ANY(array)`, one parameter however many values."""
+    """`column IN (values)` for ids or E.164 numbers, one parameter however many values.
+
+    On PostgreSQL `= ANY(array)`, which is looked up in the column's index however stale the
+    planner's statistics (a join against the values could be planned as a scan of the whole
+    table, chunk after chunk, while an import grows it). Ids and E.164 numbers are digits and a
+    leading `+`: written as an array literal, they need no quoting.
+    """
     if _is_postgresql(session):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        items = [str(value) for value in values]
+        if not all(_PLAIN.fullmatch(item) for item in items):
+            raise ValueError("only ids and E.164 numbers can be matched this way")
+        array = cast(bindparam(None, "{" + ",".join(items) + "}", type_=String), ARRAY(column.type))
+        return column == any_(array)
     each = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
     return column.in_(select(each.table_valued("value").c.value))
 
@@ -288,18 +312,16 @@ def _add_to_lists(
         if outcome.status != REJECTED:
             for name in row.list_names:
                 wanted[name].add(outcome.contact_id)
+    contacts = Contact.__table__
     for name, contact_ids in wanted.items():
         contact_list = get_or_create_list(session, region, name)
-        contacts = Contact.__table__
-        already = select(list_members.c.contact_id).where(
-            list_members.c.list_id == contact_list.id,
-            list_members.c.contact_id == contacts.c.id,
-        )
+        members = select(
+            _constant(session, list_members.c.list_id, contact_list.id), contacts.c.id
+        ).where(_among(session, contacts.c.id, sorted(contact_ids)))
+        # A member already in the list is skipped by its primary key, one index probe per row;
+        # an anti-join against the list would read the whole list again for every chunk.
         session.execute(
-            insert(list_members).from_select(
-                ["list_id", "contact_id"],
-                select(_constant(session, list_members.c.list_id, contact_list.id), contacts.c.id)
-                .where(_among(session, contacts.c.id, sorted(contact_ids)))
-                .where(~already.exists()),
-            )
+            _dialect_insert(session)(list_members)
+            .from_select(["list_id", "contact_id"], members)
+            .on_conflict_do_nothing()
         )
