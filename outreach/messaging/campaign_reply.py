@@ -5,7 +5,7 @@ answers the campaign they received last with one of its options ("1", "маъл�
 is the one place that decides: that request takes this path; everything else — keywords
 (STOP, START, HELP in every language), call-backs, unknown numbers, opted-out contacts, text
 that is no option, a message without a SID — takes the general path, `inbound.receive_sms`,
-exactly as before.
+exactly as before. (A rare request so pays one SELECT more than it did: the fast path's read.)
 
 This path records the same rows and gives the same answer as `receive_sms` (a test holds the
 two side by side); it only does the work with fewer statements and no ORM objects:
