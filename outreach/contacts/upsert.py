@@ -11,7 +11,6 @@ region and no contact: nobody learns from it which MRC holds a number, or its co
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,8 +48,6 @@ from outreach.models import (
     list_members,
     utcnow,
 )
-
-_PLAIN = re.compile(r"\+?[0-9]+")  # an id or an E.164 number
 
 CREATED = "created"
 UPDATED = "updated"
@@ -159,6 +156,7 @@ def mrc_numbers(session: Session) -> frozenset[str]:
 def _existing_by_phone(session: Session, phones: list[str]) -> dict:
     """The contacts already holding these numbers: one index lookup per number."""
     contacts = Contact.__table__
+    given = _rows_table(session, {"phone": phones})
     stmt = select(
         contacts.c.id,
         contacts.c.phone,
@@ -166,7 +164,7 @@ def _existing_by_phone(session: Session, phones: list[str]) -> dict:
         contacts.c.consent,
         contacts.c.name,
         contacts.c.language,
-    ).where(_among(session, contacts.c.phone, phones))
+    ).select_from(given.join(contacts, contacts.c.phone == given.c.phone))
     return {r.phone: r for r in session.execute(stmt)}
 
 
@@ -275,19 +273,9 @@ def _dialect_insert(session: Session):
 
 
 def _among(session: Session, column, values: list):
-    """`column IN (values)` for ids or E.164 numbers, one parameter however many values.
-
-    On PostgreSQL `= ANY(array)`, which is looked up in the column's index however stale the
-    planner's statistics (a join against the values could be planned as a scan of the whole
-    table, chunk after chunk, while an import grows it). Ids and E.164 numbers are digits and a
-    leading `+`: written as an array literal, they need no quoting.
-    """
+    """`column IN (values)`; on PostgreSQL `= ANY(array)`, one parameter however many values."""
     if _is_postgresql(session):
-        items = [str(value) for value in values]
-        if not all(_PLAIN.fullmatch(item) for item in items):
-            raise ValueError("only ids and E.164 numbers can be matched this way")
-        array = cast(bindparam(None, "{" + ",".join(items) + "}", type_=String), ARRAY(column.type))
-        return column == any_(array)
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     each = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
     return column.in_(select(each.table_valued("value").c.value))
 
