@@ -23,9 +23,12 @@ def _cached(directory: Path) -> Content:
     return load_dir(directory)
 
 
+_DEFAULT = DEFAULT_DIR.resolve()  # resolved once: every inbound SMS reads the content
+
+
 def load_content(path: Path | str | None = None) -> Content:
     """Topics and common texts from a directory (default `campaigns/`), read once per process."""
-    return _cached(Path(path or DEFAULT_DIR).resolve())
+    return _cached(Path(path).resolve() if path else _DEFAULT)
 
 
 def clear_cache() -> None:

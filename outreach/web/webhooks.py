@@ -6,7 +6,8 @@ from flask import Blueprint, Response, abort, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from outreach.extensions import csrf, db, limiter
-from outreach.messaging.inbound import InboundSms, receive_sms
+from outreach.messaging.campaign_reply import answer_sms
+from outreach.messaging.inbound import InboundSms
 from outreach.messaging.simulator import SIMULATOR_STAFF_KEY
 from outreach.messaging.status import apply_sms_status
 from outreach.models import utcnow
@@ -50,7 +51,7 @@ def sms_inbound():
     )
     if not sms.sender:
         abort(400, "an inbound SMS needs From")
-    reply = receive_sms(db.session, sms, utcnow())
+    reply = answer_sms(db.session, sms, utcnow())
     db.session.commit()
     twiml = MessagingResponse()
     if reply:
