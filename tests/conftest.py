@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
+from collections.abc import Iterator
 
 import databases
 import flask_migrate
@@ -34,7 +36,7 @@ def pytest_collection_modifyitems(items) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
+def database_url(tmp_path_factory) -> Iterator[str]:
     """TEST_DATABASE_URL (PostgreSQL in CI), else a SQLite file for this run. Each xdist
     worker has a database of its own: its own temporary folder, or `<database>_gw<n>`."""
     url = os.environ.get("TEST_DATABASE_URL")
@@ -86,6 +88,7 @@ def app(shared_app, seeded_regions, tmp_path):
     try:
         with shared_app.app_context():
             yield shared_app
+            _join_import_threads()
             db.session.remove()
             _reset(seeded_regions)
     finally:
@@ -93,6 +96,14 @@ def app(shared_app, seeded_regions, tmp_path):
         shared_app.config.update(config)
         shared_app.extensions.clear()
         shared_app.extensions.update(extensions)
+
+
+def _join_import_threads(timeout: float = 30) -> None:
+    """Wait for the web imports a test started: ids start at 1 again in the next test, so a
+    thread finishing job 1 late would touch (and stop holding) the next test's job 1."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("import-"):
+            thread.join(timeout)
 
 
 def _reset(seeded_regions: list[dict]) -> None:
