@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
 from collections.abc import Iterator
 
 import databases
@@ -88,7 +87,6 @@ def app(shared_app, seeded_regions, tmp_path):
     try:
         with shared_app.app_context():
             yield shared_app
-            _join_import_threads()
             db.session.remove()
             _reset(seeded_regions)
     finally:
@@ -96,14 +94,6 @@ def app(shared_app, seeded_regions, tmp_path):
         shared_app.config.update(config)
         shared_app.extensions.clear()
         shared_app.extensions.update(extensions)
-
-
-def _join_import_threads(timeout: float = 30) -> None:
-    """Wait for the web imports a test started: ids start at 1 again in the next test, so a
-    thread finishing job 1 late would touch (and stop holding) the next test's job 1."""
-    for thread in threading.enumerate():
-        if thread.name.startswith("import-"):
-            thread.join(timeout)
 
 
 def _reset(seeded_regions: list[dict]) -> None:
