@@ -8,6 +8,7 @@ same way Twilio signs, so the simulator and Twilio share one code path. What a c
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import uuid
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from flask import Flask
 
 # deliver(url, form fields, headers) posts a signed webhook to the app.
+log = logging.getLogger(__name__)
+
 Deliver = Callable[[str, dict, dict], object]
 SIMULATED_ACCOUNT = "AC" + "5" * 32
 
@@ -164,5 +167,12 @@ class SimulatorProvider:
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            url, params = item
+            self._deliver_one(*item)
+
+    def _deliver_one(self, url: str, params: dict) -> None:
+        """Post one status callback; a failure is logged and the loop goes on, as a real
+        provider's callbacks go on when one of them is refused."""
+        try:
             self.deliver(url, params, self.sign(url, params))
+        except Exception:
+            log.exception("the simulator could not deliver a status callback to %s", url)
