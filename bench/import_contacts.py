@@ -173,6 +173,7 @@ def run_import(database_url: str, path: Path) -> tuple[float, object]:
                 consent_source="benchmark sign-up sheet",
                 filename=path.name,
                 list_name="benchmark",
+                chunk_size=CHUNK_SIZE,
             ) as job,
         ):
             for _step in job.run():
