@@ -22,7 +22,6 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
-    column,
     func,
     insert,
     literal,
@@ -252,28 +251,26 @@ def _insert_contacts(
 
 
 def _rows_table(session: Session, columns: dict[str, list], types: dict | None = None):
-    """Many rows as a table in one statement, from one parameter: a JSON array of rows, read by
-    `json_to_recordset` (PostgreSQL) or `json_each` (SQLite). Columns are text unless `types`
-    names another type for them.
+    """Many rows as a table in one statement, from one parameter: a JSON array of rows (each an
+    array), taken apart by `json_array_elements` (PostgreSQL) or `json_each` (SQLite). Columns
+    are text unless `types` names another type for them.
 
     Binding one JSON text instead of one parameter set per row is what makes the import's writes
-    cheap next to parsing the numbers (and JSON is written in C, where an array of text
-    parameters would be quoted element by element in Python).
+    cheap next to parsing the numbers: JSON is written in C, where an array of text parameters
+    would be quoted element by element in Python (and an object per row built there, too).
     """
-    names = list(columns)
-    rows = list(zip(*columns.values(), strict=True))
     types = types or {}
+    rows = json.dumps(list(zip(*columns.values(), strict=True)), ensure_ascii=False)
     if _is_postgresql(session):
-        records = json.dumps(
-            [dict(zip(names, row, strict=True)) for row in rows], ensure_ascii=False
-        )
-        given = func.json_to_recordset(cast(bindparam(None, records, type_=String), JSON))
-        return given.table_valued(*(column(n, types.get(n, String)) for n in names)).render_derived(
-            with_types=True
-        )
-    each = func.json_each(bindparam(None, json.dumps(rows, ensure_ascii=False), type_=String))
-    each = each.table_valued("value")
-    picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(names)]
+        each = func.json_array_elements(cast(bindparam(None, rows, type_=String), JSON))
+        value = each.table_valued("value").c.value
+        picked = [
+            cast(value.op("->>")(i), types.get(name, String)).label(name)
+            for i, name in enumerate(columns)
+        ]
+        return select(*picked).subquery()
+    each = func.json_each(bindparam(None, rows, type_=String)).table_valued("value")
+    picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(columns)]
     return select(*picked).select_from(each).subquery()
 
 
