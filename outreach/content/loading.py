@@ -16,6 +16,7 @@ from outreach.content.checks import (
     _table,
     _texts,
 )
+from outreach.content.discretion import indiscretions
 from outreach.content.menu_loading import load_common_voice, load_menu
 from outreach.content.normalise import normalise_reply
 from outreach.content.render import BASE_FIELDS
@@ -115,7 +116,10 @@ def _check_common_clashes(keywords: dict[KeywordAction, Keywords], problems: _Pr
                 seen.setdefault(key, where)
 
 
-TOPIC_KEYS = {"id", "title", "description", "fields", "sms", "options", "review", "voice"}
+TOPIC_KEYS = {"id", "title", "description", "fields", "sms", "options", "review", "voice"} | {
+    "sensitive",
+    "sensitive_words",
+}
 OPTION_KEYS = {"key", "action", "keywords", "reply"}
 
 
@@ -134,6 +138,7 @@ def _load_topic(path: Path, common: CommonTexts) -> tuple[Topic | None, list[str
     sms = _table(data, "sms", "", problems)
     _check_keys(sms, "sms", {"texts"}, problems)
     menu, prompts = load_menu(data, topic_id or path.stem, problems)
+    sensitive, sensitive_words = _sensitivity(data, problems)
     topic = Topic(
         id=topic_id,
         title=_string(data, "title", "", problems),
@@ -145,8 +150,41 @@ def _load_topic(path: Path, common: CommonTexts) -> tuple[Topic | None, list[str
         source=str(path),
         voice=menu,
         prompts=prompts,
+        sensitive=sensitive,
+        sensitive_words=sensitive_words,
     )
+    if sensitive:
+        for node, problem in indiscretions(_first_contact(topic), sensitive_words):
+            problems.add(node, problem)
     return topic, problems.items
+
+
+def _sensitivity(data: dict, problems: _Problems) -> tuple[bool, tuple[str, ...]]:
+    """`sensitive` (a boolean) and the `sensitive_words` a sensitive topic must list."""
+    sensitive = data.get("sensitive", False)
+    if not isinstance(sensitive, bool):
+        problems.add("sensitive", "must be true or false")
+        sensitive = True  # check what we can: a typo must not switch discretion off
+    words = data.get("sensitive_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        problems.add("sensitive_words", "must be a list of words")
+        words = []
+    if sensitive and not words:
+        problems.add("sensitive_words", "a sensitive topic lists the words that name it")
+    return sensitive, tuple(w.strip() for w in words)
+
+
+def _first_contact(topic: Topic) -> dict[str, Mapping[str, str]]:
+    """What someone other than the person may see or hear: node → language → text."""
+    places: dict[str, Mapping[str, str]] = {"sms.texts": topic.texts}
+    menu = topic.voice
+    if menu is None:
+        return places
+    start = menu.nodes.get(menu.start)
+    for name in ((start.prompt if start else None), menu.voicemail):
+        if name in topic.prompts:
+            places[f"voice.prompts.{name}"] = topic.prompts[name].texts
+    return places
 
 
 def _fields(data: dict, problems: _Problems) -> tuple[str, ...]:
@@ -258,4 +296,9 @@ def _check_hotline_topics(
             problems.add(where, f"{topic_id!r} has no voice menu")
         elif topic_id in common.hotline_topics[:i]:
             problems.add(where, f"{topic_id!r} is listed twice")
+        elif topics[topic_id].sensitive and "hotline_topics" in common.prompts:
+            # Whoever stands next to a caller hears the hotline's list of topics too.
+            texts = {"voice.prompts.hotline_topics": common.prompts["hotline_topics"].texts}
+            for node, problem in indiscretions(texts, topics[topic_id].sensitive_words):
+                problems.add(node, problem)
     return problems.items
