@@ -54,9 +54,9 @@ class RegionForm(FlaskForm):
     hotline = SelectField(
         "Hotline",
         choices=[
-            ("menu", "Voice menu"),
-            ("missed_call", "Missed call: reject, then call back"),
-            ("off", "Closed"),
+            SelectChoice(value="menu", label="Voice menu"),
+            SelectChoice(value="missed_call", label="Missed call: reject, then call back"),
+            SelectChoice(value="off", label="Closed"),
         ],
         default="menu",
     )
