@@ -63,7 +63,3 @@ def _simulator_staff() -> int | None:
     """The staff member behind a reply typed in the phone simulator; None for a real SMS."""
     user_id = request.environ.get(SIMULATOR_STAFF_KEY)
     return user_id if isinstance(user_id, int) else None
-
-
-# The voice webhooks register themselves on `bp` when imported.
-from outreach.web import voice_webhooks  # noqa: E402, F401
