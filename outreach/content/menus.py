@@ -1,60 +1,101 @@
-"""Voice menus as data (the shapes only, as agreed between the voice parts).
+"""Voice menus as data: the shapes, and which prompts a call or the hotline may play.
 
-Stand-in until the menus' loader arrives with the content: the call flow is written against
-these names, and the loader's module replaces this one whole.
+Each topic file's `[voice]` section is its menu (see `outreach.content.menu_loading` for the
+format and the rules the loader checks); `common.toml`'s `[voice]` holds the prompts every call
+shares. The keys `9` (call-back), `0` (stop calls, then `1` confirms), `*` (repeat) and `#`
+(back) do the same thing in every menu; topic options use `1`-`8`.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping
-from dataclasses import dataclass
+from pathlib import Path
+
+from outreach.content.library import get_topic, load_common, load_topics
+from outreach.content.menu_loading import COMMON_PROMPTS
+from outreach.content.menu_shapes import (
+    COMMON_TOPIC,
+    DTMF_KEYS,
+    FIXED_KEYS,
+    TOPIC_KEYS,
+    MenuAction,
+    MenuKey,
+    MenuNode,
+    Prompt,
+    VoiceMenu,
+)
+from outreach.content.topics import CommonTexts, Topic
+
+# The common prompts any call can reach: a wrong key, the fixed keys 9 and 0, the end.
+CALL_PROMPTS = (
+    "not_understood",
+    "callback_requested",
+    "opt_out_confirm",
+    "opted_out",
+    "opt_out_cancelled",
+    "goodbye",
+)
+# What only the hotline says, before a caller reaches a topic's menu.
+HOTLINE_ONLY_PROMPTS = ("hotline_welcome", "language_choice", "hotline_topics", "hotline_closed")
+
+__all__ = [
+    "CALL_PROMPTS",
+    "COMMON_PROMPTS",
+    "COMMON_TOPIC",
+    "DTMF_KEYS",
+    "FIXED_KEYS",
+    "HOTLINE_ONLY_PROMPTS",
+    "TOPIC_KEYS",
+    "MenuAction",
+    "MenuKey",
+    "MenuNode",
+    "Prompt",
+    "VoiceMenu",
+    "hotline_prompts",
+    "menu_prompts",
+    "prompts_used",
+]
 
 
-class MenuAction(enum.StrEnum):
-    """What a key does in a menu."""
-
-    GOTO = "goto"  # go to node `target`
-    CALLBACK = "callback"  # ask for a call-back (the fixed key 9)
-    OPT_OUT = "opt_out"  # ask to stop calls (fixed key 0; then 1 confirms)
-    REPEAT = "repeat"  # replay the current node (fixed key *)
-    BACK = "back"  # the node the caller came from (fixed key #); the start node replays
-
-
-FIXED_KEYS = {
-    "9": MenuAction.CALLBACK,
-    "0": MenuAction.OPT_OUT,
-    "*": MenuAction.REPEAT,
-    "#": MenuAction.BACK,
-}
-TOPIC_KEYS = "12345678"
+def menu_prompts(topic: Topic) -> list[Prompt]:
+    """The prompts the topic's menu nodes play, in the order a caller meets them."""
+    if topic.voice is None:
+        return []
+    menu, order, todo = topic.voice, [], [topic.voice.start]
+    seen = {menu.start}
+    while todo:
+        node = menu.nodes[todo.pop(0)]
+        order.append(node.prompt)
+        for key in node.keys.values():
+            if key.action is MenuAction.GOTO and key.target not in seen:
+                seen.add(key.target)
+                todo.append(key.target)
+    return [topic.prompts[name] for name in dict.fromkeys(order)]
 
 
-@dataclass(frozen=True)
-class Prompt:
-    """One thing said: its name and its text in every language of the topic."""
+def prompts_used(
+    topic: Topic | str, common: CommonTexts | None = None, path: Path | str | None = None
+) -> list[Prompt]:
+    """Every prompt an outbound call of this topic may play ([] for a topic without a menu).
 
-    topic: str
-    name: str
-    texts: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class MenuKey:
-    key: str
-    action: MenuAction
-    target: str | None
-
-
-@dataclass(frozen=True)
-class MenuNode:
-    name: str
-    prompt: str
-    keys: Mapping[str, MenuKey]
+    The menu's prompts, its voicemail message, then the common prompts a call can reach.
+    """
+    if isinstance(topic, str):
+        topic = get_topic(topic, path)
+    if topic.voice is None:
+        return []
+    common = common or load_common(path)
+    own = menu_prompts(topic)
+    voicemail = topic.prompts[topic.voice.voicemail]
+    if voicemail not in own:
+        own.append(voicemail)
+    return own + [common.prompts[name] for name in CALL_PROMPTS]
 
 
-@dataclass(frozen=True)
-class VoiceMenu:
-    start: str
-    nodes: Mapping[str, MenuNode]
-    voicemail: str
+def hotline_prompts(path: Path | str | None = None) -> list[Prompt]:
+    """Every prompt the hotline may play: its own, the common call prompts and its topics' menus."""
+    common = load_common(path)
+    topics = load_topics(path)
+    prompts = [common.prompts[name] for name in HOTLINE_ONLY_PROMPTS + CALL_PROMPTS]
+    for topic_id in common.hotline_topics:
+        prompts += menu_prompts(topics[topic_id])
+    return prompts

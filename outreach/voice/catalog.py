@@ -39,8 +39,9 @@ def is_sensitive(topic_id: str) -> bool:
 
 
 def voice_topics() -> list[str]:
-    """The topics the hotline offers, in the order `hotline_topics` names them (by id)."""
-    return sorted(topic_id for topic_id, t in load_topics().items() if t.voice is not None)
+    """The topics the hotline offers, in the order its `hotline_topics` prompt names them."""
+    topics = load_topics()
+    return [t for t in load_common().hotline_topics if t in topics and topics[t].voice]
 
 
 def hotline_menu() -> VoiceMenu:

@@ -68,4 +68,5 @@ def install(monkeypatch) -> None:
 
     monkeypatch.setattr(catalog, "get_topic", get_topic)
     monkeypatch.setattr(catalog, "load_topics", lambda: topics)
-    monkeypatch.setattr(catalog, "load_common", lambda: SimpleNamespace(prompts=COMMON_PROMPTS))
+    common = SimpleNamespace(prompts=COMMON_PROMPTS, hotline_topics=[TOPIC, "job-fair"])
+    monkeypatch.setattr(catalog, "load_common", lambda: common)
