@@ -1,0 +1,1 @@
+"""Voice: outbound voice campaigns (the dialer, call statuses, retries) and the IVR."""

@@ -1,0 +1,59 @@
+"""Call starts paced per campaign across every worker: start slots taken from the database.
+
+A campaign row holds `dial_next_at`, the wall-clock time of its next free start slot. A worker
+takes a slot in one conditional UPDATE (so two workers never get the same one) and starts its
+call at that moment. Slots are `(1 + SLACK) / calls_per_second` apart, and a call that reaches
+its slot later than `TOLERANCE` gives it up (it goes back to the queue): the calls whose start
+times fall in any one second are then at most `calls_per_second`, however the workers' threads
+are scheduled, as long as a request leaves within `SLACK - TOLERANCE` of its check.
+
+A slot is only given when it begins within `LEAD` seconds, so the consent check that follows
+(in the UPDATE that marks the call dialing) is never long before the call starts.
+Workers compare wall clocks: on several machines, keep them synchronised (NTP).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.orm import Session
+
+from outreach.models import Campaign
+
+SLACK = 0.04  # of a second per `calls_per_second` starts
+TOLERANCE = 0.02  # seconds a call may start after its slot
+LEAD = 0.25  # seconds ahead a slot may be taken
+
+
+def spacing(calls_per_second: float) -> float:
+    """Seconds between two start slots of a campaign."""
+    return (1.0 + SLACK) / calls_per_second
+
+
+def take_slot(
+    session: Session, campaign_id: int, calls_per_second: float, wall_now: float
+) -> float | None:
+    """The start time of a slot taken now for this campaign, or None when the next free one
+    is more than `LEAD` ahead (ask again at `next_free(...) - LEAD`)."""
+    gap = spacing(calls_per_second)
+    start = case(
+        (Campaign.dial_next_at > wall_now, Campaign.dial_next_at),
+        else_=wall_now,
+    )
+    taken = session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == campaign_id,
+            or_(Campaign.dial_next_at.is_(None), Campaign.dial_next_at <= wall_now + LEAD),
+        )
+        .values(dial_next_at=start + gap)
+        .returning(Campaign.dial_next_at),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    return None if taken is None else taken - gap
+
+
+def next_free(session: Session, campaign_id: int) -> float | None:
+    """The wall-clock time of the campaign's next free slot (None: free now)."""
+    return session.execute(
+        select(Campaign.dial_next_at).where(Campaign.id == campaign_id)
+    ).scalar_one_or_none()
