@@ -209,6 +209,8 @@ class FakeTwilio:
         self.hang_seconds = hang_seconds
         self.deliver: Deliver = deliver or http_deliver
         self.auto_callbacks = auto_callbacks
+        # The time call status callbacks carry in `Timestamp` (a test may set it to its own).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.validator = RequestValidator(auth_token)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -529,7 +531,7 @@ class FakeTwilio:
             "Direction": "outbound-api",
             "From": call["from"],
             "SequenceNumber": str(seq),
-            "Timestamp": _rfc2822(datetime.now(UTC)),
+            "Timestamp": _rfc2822(self.clock()),
             "To": call["to"],
         }
         if status == "completed":

@@ -48,8 +48,12 @@ class Clock:
         return self.now
 
 
-def twilio_dialer(app, clock, concurrency: int = 8, timeout: float = 5.0) -> Dialer:
-    """A dialer beating as a worker of its own, through the real SDK to the local server."""
+def twilio_dialer(app, clock, concurrency: int = 8, timeout: float = 5.0, server=None) -> Dialer:
+    """A dialer beating as a worker of its own, through the real SDK to the local server; the
+    server then stamps its call callbacks with the test's clock, as Twilio stamps them with the
+    time of the event."""
+    if server is not None:
+        server.clock = clock
     provider = TwilioProvider.from_config(app.config)
     provider.client.http_client.timeout = timeout
     sessions = sessionmaker(bind=db.engine, expire_on_commit=False)

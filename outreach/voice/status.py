@@ -10,7 +10,8 @@ inside the recipient's window, up to `retry_max` times; so is a machine that was
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -46,6 +47,19 @@ class CallEvent:
     attempt: str | None = None  # the attempt number from the callback URL (`a`)
     duration: str | None = None
     answered_by: str | None = None
+    timestamp: str | None = None  # when it happened, by the provider's clock (RFC 2822)
+
+
+def event_time(timestamp: str | None, now: datetime) -> datetime:
+    """When the event happened: the callback's own `Timestamp` (a callback that arrives late
+    must not push a retry later), never after `now`; `now` when it has none."""
+    try:
+        at = parsedate_to_datetime(timestamp) if timestamp else None
+    except (TypeError, ValueError):
+        at = None
+    if at is None or at.tzinfo is None:
+        return now
+    return min(at.astimezone(UTC), now)
 
 
 def is_machine(answered_by: str | None) -> bool:
@@ -64,6 +78,7 @@ def apply_call_status(session: Session, event: CallEvent, now: datetime) -> bool
     new = PROVIDER_STATUSES.get((event.status or "").strip().lower())
     if new is None or not event.sid:
         return False
+    now = event_time(event.timestamp, now)
     found = find_attempt(session, event, now)
     if found is None:
         return _apply_inbound(session, event.sid, new, event, now)

@@ -86,6 +86,7 @@ def voice_status():
         attempt=request.args.get("a"),
         duration=form.get("CallDuration") or form.get("Duration"),
         answered_by=form.get("AnsweredBy"),
+        timestamp=form.get("Timestamp"),
     )
     apply_call_status(db.session, event, utcnow())
     db.session.commit()
