@@ -76,6 +76,7 @@ class Dialer:
         worker_id: str | None = None,
         beats: bool = True,
         sweep_after: timedelta = DEFAULT_SWEEP_AFTER,
+        health: Health | None = None,
     ) -> None:
         self.sessions = session_factory
         self.provider = provider
@@ -87,7 +88,7 @@ class Dialer:
         self.beats = beats
         self.sweep_after = sweep_after
         self.stop_event = threading.Event()
-        self.health = Health()
+        self.health = health or Health()
         self._beating = Step("call heartbeat, recovery and sweep", self.health)
         self._dialing = Step("claiming calls", self.health)
         self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="dial")
