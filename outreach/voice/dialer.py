@@ -244,56 +244,68 @@ class Dialer:
             self._freed.set()
 
     def dial(self, prepared: PreparedCall) -> None:
-        """Take a start slot, commit `dialing` (consent checked there), start on time, record."""
+        """Wait for the campaign's next start, commit `dialing` (consent checked there) just
+        before it, take the start slot, start on time, record what the provider said."""
         call_id = prepared.call_id
-        slot = self._take_slot(prepared)
-        if slot is None:  # stopping
-            self._run(lambda s: calls.release(s, call_id, self.worker_id, self.clock()))
-            return
-        if not self._mark_dialing(call_id):
+        slot = self._gate(prepared)
+        if slot is None:
             return
         wait = slot - self.wall()
         if wait > 0:
-            time.sleep(wait)  # under LEAD seconds: the slot was taken just now
-        if self.wall() > slot + pacing.TOLERANCE:
-            # Too late for its slot (the database was slow): starting now could crowd the
-            # second after it, so the call goes back to the queue, its attempt not counted.
-            now = self.clock()
-            self._run(lambda s: calls.back_from_dialing(s, call_id, now, None, now))
-            return
+            time.sleep(wait)  # at most LEAD seconds
         try:
             receipt = self.provider.start_call(prepared.request)
         except ProviderError as error:
             self._record_error(prepared, error)
         except Exception as exc:  # whether it went out is unknown: never place it again
-            log.exception("provider call for call %s failed", prepared.call_id)
+            log.exception("provider call for call %s failed", call_id)
             self._record_end(prepared, CallStatus.INTERRUPTED, None, repr(exc))
         else:
             self._record(
-                f"recording call {prepared.call_id} placed as {receipt.sid}",
+                f"recording call {call_id} placed as {receipt.sid}",
                 lambda s: calls.record_accepted(
-                    s, prepared.call_id, prepared.number, receipt.sid, self.clock()
+                    s, call_id, prepared.number, receipt.sid, self.clock()
                 ),
             )
 
-    def _take_slot(self, prepared: PreparedCall) -> float | None:
-        """A start slot of the campaign within `LEAD` seconds; None when stopping. One thread
-        per campaign asks at a time, so waiting threads do not hammer the database."""
+    def _gate(self, prepared: PreparedCall) -> float | None:
+        """The call's start slot, taken once it is marked `dialing`; None when it was refused
+        (consent, claim, campaign) or the dialer is stopping (then it goes back to the queue).
+
+        One thread per campaign and process waits at the gate, so waiting threads neither
+        hammer the database nor hold a consent check long before their call starts.
+        """
         with self._lock:
             lock = self._slot_locks.setdefault(prepared.campaign_id, threading.Lock())
         with lock:
-            while not self.stop_event.is_set():
+            if not self._wait_for_gate(prepared, pacing.LEAD + pacing.PREPARE):
+                self._run(
+                    lambda s: calls.release(s, prepared.call_id, self.worker_id, self.clock())
+                )
+                return None
+            if not self._mark_dialing(prepared.call_id):
+                return None
+            while True:
                 with self.sessions() as session:
-                    wall = self.wall()
                     cid, rate = prepared.campaign_id, prepared.calls_per_second
-                    slot = pacing.take_slot(session, cid, rate, wall)
-                    following = pacing.next_free(session, cid) if slot is None else None
+                    slot = pacing.take_slot(session, cid, rate, self.wall())
                     session.commit()
                 if slot is not None:
                     return slot
-                wait = (following or wall) - pacing.LEAD - self.wall()
-                self.stop_event.wait(max(0.002, wait))
-        return None
+                # Another worker took this slot: wait for the next (still `dialing`; if this
+                # worker stops now, recovery ends the call interrupted, never placed twice).
+                self._wait_for_gate(prepared, pacing.LEAD)
+
+    def _wait_for_gate(self, prepared: PreparedCall, ahead: float) -> bool:
+        """Sleep until the campaign's next free slot is `ahead` seconds away; False if stopping."""
+        while not self.stop_event.is_set():
+            with self.sessions() as session:
+                following = pacing.next_free(session, prepared.campaign_id)
+            wait = (following or 0.0) - ahead - self.wall()
+            if wait <= 0:
+                return True
+            self.stop_event.wait(wait)
+        return False
 
     def _mark_dialing(self, call_id: int) -> bool:
         with self.sessions() as session:

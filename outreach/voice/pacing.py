@@ -1,14 +1,15 @@
 """Call starts paced per campaign across every worker: start slots taken from the database.
 
-A campaign row holds `dial_next_at`, the wall-clock time of its next free start slot. A worker
-takes a slot in one conditional UPDATE (so two workers never get the same one) and starts its
-call at that moment. Slots are `(1 + SLACK) / calls_per_second` apart, and a call that reaches
-its slot later than `TOLERANCE` gives it up (it goes back to the queue): the calls whose start
-times fall in any one second are then at most `calls_per_second`, however the workers' threads
-are scheduled, as long as a request leaves within `SLACK - TOLERANCE` of its check.
+A campaign row holds `dial_next_at`, the wall-clock time of its next free start. A worker takes
+a slot in one conditional UPDATE (two workers never get the same one) when that time is at most
+`LEAD` seconds ahead, and starts its call at the slot. The next free start is set from the later
+of the slot and the moment it was taken, plus `(1 + SLACK) / calls_per_second`: a worker that
+comes late pushes the following starts back rather than letting them crowd in behind it. So the
+starts in any one second stay within `calls_per_second` as long as each request leaves within
+`SLACK` seconds of its slot being taken; the slack costs as much in pace.
 
-A slot is only given when it begins within `LEAD` seconds, so the consent check that follows
-(in the UPDATE that marks the call dialing) is never long before the call starts.
+A worker commits its call `dialing` (the consent check) `PREPARE` seconds before it takes the
+slot, so the check is never long before the call starts.
 Workers compare wall clocks: on several machines, keep them synchronised (NTP).
 """
 
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session
 from outreach.models import Campaign
 
 SLACK = 0.04  # of a second per `calls_per_second` starts
-TOLERANCE = 0.02  # seconds a call may start after its slot
-LEAD = 0.25  # seconds ahead a slot may be taken
+LEAD = 0.01  # seconds ahead a slot may be taken
+PREPARE = 0.03  # seconds before that the call is committed `dialing`
 
 
 def spacing(calls_per_second: float) -> float:

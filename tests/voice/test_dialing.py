@@ -137,15 +137,15 @@ def _run_in_thread(dialer: Dialer):
 
 class OptOutBeforeDialing(Dialer):
     """A dialer that lets the person opt out after the call was claimed and prepared, while it
-    waits for its start slot: the slow case the guard in `mark_dialing` is for."""
+    waited for its start: the slow case the guard in `mark_dialing` is for."""
 
-    def _take_slot(self, prepared):
+    def _mark_dialing(self, call_id):
         with self.sessions() as session:
-            call = session.get(Call, prepared.call_id)
+            call = session.get(Call, call_id)
             contact = session.get(Contact, call.contact_id)
             apply_consent(session, contact, ConsentAction.OPT_OUT, ConsentChannel.SMS, "STOP")
             session.commit()
-        return super()._take_slot(prepared)
+        return super()._mark_dialing(call_id)
 
 
 def test_consent_revoked_between_claim_and_dial_means_no_call(
