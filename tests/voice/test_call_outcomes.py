@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 from support import MORNING
 from voice_dialing import (
@@ -17,13 +18,26 @@ from voice_dialing import (
     voice_campaign,
 )
 
+from outreach import register_provider
 from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
+from outreach.messaging.registry import provider_registry
 from outreach.models import Call, CallStatus, WorkerHeartbeat
 from outreach.voice import calls
 from outreach.voice.sweeper import sweep_silent_calls
 
 NO_ANSWER, BUSY, ANSWERS, FAILS = "+923001110001", "+923001110002", "+923001110003", "+923001110004"
+
+
+@pytest.fixture
+def app_on_twilio(twilio_app):
+    """`twilio_app` whose own provider (the one its webhooks use to change a live call) is a
+    new TwilioProvider for the local server, not one an earlier test built."""
+    register_provider(twilio_app)
+    yield twilio_app
+    registry = provider_registry(twilio_app)
+    if registry._provider is not None:
+        registry._provider.client.http_client.close()
 
 
 def _launch(make_contact, region, phones, **campaign):
@@ -159,8 +173,9 @@ def test_a_retry_due_outside_the_window_waits_for_the_next_opening(
 
 
 def test_machine_hangup_ends_the_call_and_counts_as_no_answer(
-    twilio_app, twilio_server, make_contact, region
+    app_on_twilio, twilio_server, make_contact, region
 ):
+    twilio_app = app_on_twilio
     _launch(make_contact, region, (ANSWERS,), machine="hangup", retry_max=1)
     twilio_server.set_call_outcome(ANSWERS, "completed", 4, answered_by="machine_end_beep")
     clock = Clock()
