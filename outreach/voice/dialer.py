@@ -253,6 +253,10 @@ class Dialer:
         wait = slot - self.wall()
         if wait > 0:
             time.sleep(wait)  # at most LEAD seconds
+        started = self.wall()
+        if started > slot + pacing.LATE:
+            cid, rate = prepared.campaign_id, prepared.calls_per_second
+            self._run(lambda s: pacing.note_late_start(s, cid, rate, started))
         try:
             receipt = self.provider.start_call(prepared.request)
         except ProviderError as error:

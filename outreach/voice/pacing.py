@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from outreach.models import Campaign
 
-SLACK = 0.04  # of a second per `calls_per_second` starts
+SLACK = 0.05  # of a second per `calls_per_second` starts
 LEAD = 0.01  # seconds ahead a slot may be taken
 PREPARE = 0.03  # seconds before that the call is committed `dialing`
+LATE = 0.005  # a call starting this much after its slot moves the next one back
 
 
 def spacing(calls_per_second: float) -> float:
@@ -51,6 +52,20 @@ def take_slot(
         execution_options={"synchronize_session": False},
     ).scalar_one_or_none()
     return None if taken is None else taken - gap
+
+
+def note_late_start(
+    session: Session, campaign_id: int, calls_per_second: float, started: float
+) -> None:
+    """A call starts later than its slot (its thread was not scheduled in time): the next free
+    start moves to a full gap after it, so the calls behind it cannot crowd its second."""
+    following = started + spacing(calls_per_second)
+    session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.dial_next_at < following)
+        .values(dial_next_at=following),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def next_free(session: Session, campaign_id: int) -> float | None:
