@@ -36,6 +36,7 @@ def _blueprints() -> list:
     """Each blueprint module of the web layer; add new ones here."""
     from outreach.web import (
         api,
+        audio,
         auth,
         campaigns,
         contacts,
@@ -63,5 +64,6 @@ def _blueprints() -> list:
         prices.bp,
         test_phones.bp,
         api.bp,
+        audio.bp,
         webhooks.bp,
     ]

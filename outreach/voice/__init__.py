@@ -1,0 +1,1 @@
+"""Voice: call flow, TwiML building, prompts and recordings, hotline."""
