@@ -42,7 +42,7 @@ def test_the_manifest_lists_only_files_that_exist_and_says_how_each_was_made():
 
 
 def test_placeholders_are_8k_mono_and_play_for_a_sensible_time():
-    for (topic, prompt, language), file in shipped_audio(SHIPPED_DIR).by_key.items():
+    for file in shipped_audio(SHIPPED_DIR).by_key.values():
         data = file.path.read_bytes()
         info = miniaudio.wav_get_info(data)
         assert (info.sample_rate, info.nchannels) == (8000, 1), file.path
