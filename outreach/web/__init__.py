@@ -48,6 +48,7 @@ def _blueprints() -> list:
         regions,
         simulator,
         test_phones,
+        voice_prompts,
         webhooks,
     )
 
@@ -63,6 +64,7 @@ def _blueprints() -> list:
         simulator.bp,
         prices.bp,
         test_phones.bp,
+        voice_prompts.bp,
         api.bp,
         audio.bp,
         webhooks.bp,
