@@ -79,7 +79,8 @@ def prompt_audio(
 ) -> PromptAudio:
     """What a call plays for this prompt in this language (UnknownPrompt if there is none)."""
     found = find_prompt(topic, prompt, language)
-    return _choose(found, language, uploaded_keys(session, {topic}), config, fields)
+    uploaded = uploaded_keys(session, {topic}, only=(topic, prompt, language))
+    return _choose(found, language, uploaded, config, fields)
 
 
 def prompts_audio(

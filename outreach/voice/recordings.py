@@ -98,9 +98,14 @@ def find_prompt(topic: str, prompt: str, language: str) -> Prompt:
     return prompts[prompt]
 
 
-def uploaded_keys(session: Session, topics: set[str]) -> dict[Key, Recording]:
-    """The uploaded recordings of these topics (bytes not loaded), by prompt."""
-    rows = session.scalars(select(Recording).where(Recording.topic.in_(sorted(topics))))
+def uploaded_keys(
+    session: Session, topics: set[str], only: Key | None = None
+) -> dict[Key, Recording]:
+    """The uploaded recordings of these topics (or the one `only` names), bytes not loaded."""
+    query = select(Recording).where(Recording.topic.in_(sorted(topics)))
+    if only is not None:
+        query = query.where(Recording.prompt == only[1], Recording.language == only[2])
+    rows = session.scalars(query)
     return {(r.topic, r.prompt, r.language): r for r in rows}
 
 
