@@ -4,7 +4,7 @@ One row per (topic, prompt, language): the newest upload, its hash (the URL it i
 its size and length, who uploaded it, and its bytes unless AUDIO_STORAGE keeps them on disk.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-10 10:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0005'
+down_revision = '0008'  # chained after the hotline's migration, which reached main first
 branch_labels = None
 depends_on = None
 

@@ -26,7 +26,7 @@ from outreach.models.job import Job, JobStatus
 from outreach.models.message import Direction, Message, MessageStatus
 from outreach.models.pricing import SegmentPrice
 from outreach.models.recording import Recording
-from outreach.models.region import Region
+from outreach.models.region import HotlineMode, Region
 from outreach.models.response import Response, ResponseKind
 from outreach.models.test_phone import TestPhone
 from outreach.models.user import ApiToken, Role, User, user_regions
@@ -38,6 +38,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Call",
+    "HotlineMode",
     "CallStatus",
     "CallbackRequest",
     "CallbackStatus",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from outreach.content.menus import Prompt
 from outreach.content.render import render_text
+from outreach.languages import LANGUAGES
 from outreach.voice.recordings import SHIPPED_DIR, find_prompt, shipped_audio, uploaded_keys
 
 DEFAULT_TTS_LANGUAGES = ("en", "ru")
@@ -77,7 +78,12 @@ def prompt_audio(
     config: Mapping,
     fields: Mapping[str, str],
 ) -> PromptAudio:
-    """What a call plays for this prompt in this language (UnknownPrompt if there is none)."""
+    """What a call plays for this prompt in this language (UnknownPrompt if there is none).
+
+    A language the MRCs do not use is played in English, as texts are: a call never fails on it.
+    """
+    if language not in LANGUAGES:
+        language = "en"
     found = find_prompt(topic, prompt, language)
     uploaded = uploaded_keys(session, {topic}, only=(topic, prompt, language))
     return _choose(found, language, uploaded, config, fields)

@@ -26,10 +26,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from outreach.audit import record_audit
-from outreach.content import UnknownTopic, get_topic, load_common
-from outreach.content.menus import COMMON_TOPIC, Prompt
+from outreach.content.menus import Prompt
 from outreach.languages import LANGUAGES
 from outreach.models import Recording
+from outreach.voice import catalog
 from outreach.voice.audio import WAV_TYPE, convert_upload
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "audio"
@@ -90,12 +90,9 @@ def find_prompt(topic: str, prompt: str, language: str) -> Prompt:
     if language not in LANGUAGES:
         raise UnknownPrompt(f"{topic}/{prompt}/{language}")
     try:
-        prompts = load_common().prompts if topic == COMMON_TOPIC else get_topic(topic).prompts
-    except UnknownTopic:
+        return catalog.find_prompt(topic, prompt)  # where the call flow reads prompts too
+    except LookupError:
         raise UnknownPrompt(f"{topic}/{prompt}/{language}") from None
-    if prompt not in prompts:
-        raise UnknownPrompt(f"{topic}/{prompt}/{language}")
-    return prompts[prompt]
 
 
 def uploaded_keys(

@@ -42,6 +42,12 @@ def test_the_simulator_plays_the_placeholder_and_shows_the_rendered_text(app):
     assert audio.text.startswith("Здравствуйте, это MRC Osh: ")
 
 
+def test_a_language_the_mrcs_do_not_use_plays_english(app):
+    audio = prompt_audio(db.session, "common", "goodbye", "de", config=config(app), fields=VALUES)
+    assert (audio.language, audio.text) == ("en", "Thank you for listening. Goodbye.")
+    assert audio.recording == "placeholder"
+
+
 def test_twilio_speaks_a_tts_language_rather_than_play_a_placeholder(app):
     ru = prompt_audio(
         db.session, "common", "goodbye", "ru", config=config(app, "twilio"), fields=VALUES
