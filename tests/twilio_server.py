@@ -69,6 +69,7 @@ _ROUTE = re.compile(
     rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)/(?P<kind>Messages|Calls)"
     r"(?:/(?P<sid>[A-Z]{2}[0-9a-f]{32}))?\.json$"
 )
+_ACCOUNT = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)\.json$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _GSM = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
@@ -680,6 +681,9 @@ class FakeTwilio:
             self._stopping.wait(self.latency)
         if not self._authorized(request):
             return self._error(401, 20003)
+        account = _ACCOUNT.match(request.path)
+        if account is not None and request.method == "GET":
+            return self._account(account["account"])
         match = _ROUTE.match(request.path)
         if match is None or match["account"] != self.account_sid:
             return self._error(404, 20404)
@@ -835,6 +839,24 @@ class FakeTwilio:
         record.resource = _public(resource)
         self._queue_callbacks(plan(dict(resource)))
         return self._json(201, resource)
+
+    def _account(self, sid: str) -> Response:
+        """The account resource (what a client fetches to open its connection early)."""
+        if sid != self.account_sid:
+            return self._error(404, 20404)
+        base = f"/{API_VERSION}/Accounts/{sid}"
+        resource = {
+            "sid": sid,
+            "friendly_name": "Local test account",
+            "status": "active",
+            "type": "Full",
+            "uri": f"{base}.json",
+            "subresource_uris": {
+                "calls": f"{base}/Calls.json",
+                "messages": f"{base}/Messages.json",
+            },
+        }
+        return self._json(200, resource)
 
     def _fetch(self, kind: str, sid: str | None, record: RecordedRequest) -> Response:
         table = self._messages if kind == "Messages" else self._calls

@@ -3,10 +3,11 @@
 `TWILIO_API_BASE_URL` replaces the `https://api.twilio.com` prefix of every REST call, so the
 same code talks to Twilio, to a Twilio-compatible service, or to the local server the tests run.
 
-One client may be shared by several dispatcher threads: requests' `Session` sends through a
-thread-safe urllib3 pool, cookies are refused (so the session holds no per-response state), and
-the SDK's "last request/response" attributes, which `TwilioHttpClient.request` writes on every
-call, are kept per thread. Retries are the dispatcher's business, never the transport's: a
+One client may be shared by several dispatcher threads: each thread sends through a `Session`
+of its own (so a thread keeps its warm connection; `warm_up` opens it before the first real
+request), cookies are refused (so a session holds no per-response state), and the SDK's "last
+request/response" attributes, which `TwilioHttpClient.request` writes on every call, are kept
+per thread. Retries are the dispatcher's business, never the transport's: a
 POST that is retried blindly may send a message twice.
 """
 
@@ -18,6 +19,7 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+from requests import Session
 from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -38,17 +40,42 @@ class BaseUrlHttpClient(TwilioHttpClient):
         pool_maxsize: int | None = None,
     ) -> None:
         self._local = threading.local()
-        super().__init__(pool_connections=True, timeout=timeout)
+        self._sessions: list[Session] = []
+        self._sessions_lock = threading.Lock()
+        self.pool_maxsize = pool_maxsize or max(32, (os.cpu_count() or 1) + 4)
         self.base_url = (base_url or TWILIO_API_BASE_URL).rstrip("/")
-        pool_maxsize = pool_maxsize or max(32, (os.cpu_count() or 1) + 4)
+        self._ready = False  # the SDK's constructor would mount its own adapter on a session
+        super().__init__(pool_connections=True, timeout=timeout)
+        self._ready = True
+
+    @property
+    def session(self) -> Session | None:
+        """The calling thread's session, made on its first request (a thread keeps its
+        connection warm; requests' sessions are not documented as safe to share)."""
+        session = getattr(self._local, "session", None)
+        if session is None and self._ready:
+            session = self._new_session()
+            self._local.session = session
+        return session
+
+    @session.setter
+    def session(self, _value: Session | None) -> None:
+        # `TwilioHttpClient.__init__` assigns a shared session; each thread makes its own.
+        return
+
+    def _new_session(self) -> Session:
+        session = Session()
         # One adapter for both schemes: a local test server speaks plain http.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_maxsize, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         if urlsplit(self.base_url).hostname in _LOOPBACK:
             # A local server is never behind the machine's HTTP(S)_PROXY.
-            self.session.trust_env = False
+            session.trust_env = False
+        with self._sessions_lock:
+            self._sessions.append(session)
+        return session
 
     def rewrite_url(self, url: str) -> str:
         """The request URL with the Twilio API prefix replaced by `base_url`."""
@@ -84,9 +111,11 @@ class BaseUrlHttpClient(TwilioHttpClient):
         self._local.request = value
 
     def close(self) -> None:
-        """Close the pooled connections."""
-        if self.session is not None:
-            self.session.close()
+        """Close every thread's pooled connections."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def __enter__(self) -> BaseUrlHttpClient:
         return self

@@ -57,6 +57,12 @@ class TwilioProvider:
         base_url = config.get("TWILIO_API_BASE_URL") or "https://api.twilio.com"
         return cls(sid, token, base_url, pool_maxsize=pool_maxsize)
 
+    def warm_up(self) -> None:
+        """Open the calling thread's connection by fetching the account, so its first message
+        or call is not held up by the connection (and a TLS handshake) being made."""
+        with _translated_errors(self.client):
+            self.client.api.v2010.accounts(self.client.account_sid).fetch()
+
     def send_sms(self, sms: OutboundSms) -> Receipt:
         """Create one message with a status callback."""
         kwargs = {"to": sms.to, "body": sms.body, "status_callback": sms.status_callback}

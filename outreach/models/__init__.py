@@ -2,7 +2,7 @@
 
 from outreach.models.audit import AuditEvent
 from outreach.models.base import MAX_ID, Base, UTCDateTime, utcnow
-from outreach.models.call import Call, CallAttempt, CallStatus
+from outreach.models.call import Call, CallAttempt, CallStart, CallStatus
 from outreach.models.callback import CallbackRequest, CallbackStatus
 from outreach.models.campaign import (
     Campaign,
@@ -39,6 +39,7 @@ __all__ = [
     "Base",
     "Call",
     "CallAttempt",
+    "CallStart",
     "CallStatus",
     "CallbackRequest",
     "CallbackStatus",

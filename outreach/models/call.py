@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.models.base import Base, UTCDateTime, utcnow
@@ -115,3 +115,19 @@ class CallAttempt(Base):
     duration_seconds: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CallStart(Base):
+    """One start slot a worker took for a campaign's call: the `seq`-th, at wall-clock `at`
+    (epoch seconds). A slot is taken by inserting the campaign's next `seq` only while fewer
+    than its calls-per-second slots lie in the last second (`outreach.voice.pacing`); two
+    workers deciding on the same view of the table collide on the key, so one of them retries.
+    """
+
+    __tablename__ = "call_starts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float)

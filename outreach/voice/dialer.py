@@ -37,6 +37,7 @@ from outreach.voice.sweeper import DEFAULT_SWEEP_AFTER, sweep_silent_calls
 log = logging.getLogger(__name__)
 
 RING_TIMEOUT = 30  # seconds a call rings before it is no-answer
+GIVE_UP = 0.25  # seconds after its slot a call no longer starts (it takes a fresh slot)
 NO_CALLER = "no caller number: set the region's sender number or TWILIO_FROM_NUMBER"
 
 
@@ -91,7 +92,9 @@ class Dialer:
         self.health = health or Health()
         self._beating = Step("call heartbeat, recovery and sweep", self.health)
         self._dialing = Step("claiming calls", self.health)
-        self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="dial")
+        self._pool = ThreadPoolExecutor(
+            self.settings.concurrency, thread_name_prefix="dial", initializer=self._warm_up
+        )
         self._free = threading.Semaphore(self.settings.concurrency * 2)
         self._held: set[int] = set()
         self._lock = threading.Lock()
@@ -137,6 +140,7 @@ class Dialer:
                 self.settings.claim_timeout,
             )
             swept = sweep_silent_calls(session, now, self.sweep_after)
+            pacing.forget_old(session, self.wall())
             session.commit()
         self._last_beat = now
         if released or interrupted or swept:
@@ -174,6 +178,17 @@ class Dialer:
         for _ in range(free):
             self._free.release()
         return free
+
+    def _warm_up(self) -> None:
+        """Open this dialing thread's connection to the provider before its first call: a new
+        connection's first request arrives late and would crowd the next start."""
+        warm_up = getattr(self.provider, "warm_up", None)
+        if warm_up is None:
+            return
+        try:
+            warm_up()
+        except Exception as exc:  # the call itself will say what is wrong, in its own record
+            log.warning("opening a connection to the provider failed: %s", exc)
 
     def drain(self, timeout: float = 60.0) -> None:
         """Wait until every submitted call has been placed or given back (tests, shutdown)."""
@@ -244,27 +259,33 @@ class Dialer:
             self._freed.set()
 
     def dial(self, prepared: PreparedCall) -> None:
-        """Wait for the campaign's next start, commit `dialing` (consent checked there) just
-        before it, take the start slot, start on time, record what the provider said."""
+        """Take the call's start slot and commit it `dialing` (consent checked there) in one
+        transaction just before its start, start on time, record what the provider said."""
         call_id = prepared.call_id
-        slot = self._gate(prepared)
+        slot = self._gate(prepared, dialing=False)
+        while slot is not None:
+            wait = slot.at - self.wall()
+            if wait > 0:
+                time.sleep(wait)  # at most LEAD seconds
+            started = self.wall()
+            if started <= slot.at + GIVE_UP:
+                break
+            # This thread was not scheduled for far too long: the slot passed unused (it still
+            # counts, which only slows the pace); the call, `dialing`, takes a fresh one.
+            slot = self._gate(prepared, dialing=True)
         if slot is None:
             return
-        wait = slot - self.wall()
-        if wait > 0:
-            time.sleep(wait)  # at most LEAD seconds
-        started = self.wall()
-        if started > slot + pacing.LATE:
-            cid, rate = prepared.campaign_id, prepared.calls_per_second
-            self._run(lambda s: pacing.note_late_start(s, cid, rate, started))
         try:
             receipt = self.provider.start_call(prepared.request)
         except ProviderError as error:
+            self._note_start(prepared, slot, started)
             self._record_error(prepared, error)
         except Exception as exc:  # whether it went out is unknown: never place it again
             log.exception("provider call for call %s failed", call_id)
+            self._note_start(prepared, slot, started)
             self._record_end(prepared, CallStatus.INTERRUPTED, None, repr(exc))
         else:
+            self._note_start(prepared, slot, started)
             self._record(
                 f"recording call {call_id} placed as {receipt.sid}",
                 lambda s: calls.record_accepted(
@@ -272,55 +293,65 @@ class Dialer:
                 ),
             )
 
-    def _gate(self, prepared: PreparedCall) -> float | None:
-        """The call's start slot, taken once it is marked `dialing`; None when it was refused
-        (consent, claim, campaign) or the dialer is stopping (then it goes back to the queue).
+    def _note_start(self, prepared: PreparedCall, slot: pacing.Slot, started: float) -> None:
+        """A call that left late is counted in the window from when it left (best effort: the
+        window is a little longer than a second for such small delays)."""
+        if started <= slot.at + pacing.LATE:
+            return
+        try:
+            self._run(lambda s: pacing.note_start(s, prepared.campaign_id, slot.seq, started))
+        except Exception:
+            log.exception("noting the late start of call %s failed", prepared.call_id)
+
+    def _gate(self, prepared: PreparedCall, dialing: bool) -> pacing.Slot | None:
+        """The call's start slot, at most `LEAD` ahead, taken in the transaction that commits
+        the call `dialing` (consent, claim and campaign checked in that UPDATE); None when the
+        call was refused or the dialer is stopping (then it goes back to the queue).
 
         One thread per campaign and process waits at the gate, so waiting threads neither
         hammer the database nor hold a consent check long before their call starts.
         """
         with self._lock:
             lock = self._slot_locks.setdefault(prepared.campaign_id, threading.Lock())
+        rule = pacing.pace(prepared.calls_per_second)
         with lock:
-            if not self._wait_for_gate(prepared, pacing.LEAD + pacing.PREPARE):
-                self._run(
-                    lambda s: calls.release(s, prepared.call_id, self.worker_id, self.clock())
-                )
-                return None
-            if not self._mark_dialing(prepared.call_id):
-                return None
-            while True:
+            while not self.stop_event.is_set():
                 with self.sessions() as session:
-                    cid, rate = prepared.campaign_id, prepared.calls_per_second
-                    slot = pacing.take_slot(session, cid, rate, self.wall())
-                    session.commit()
-                if slot is not None:
-                    return slot
-                # Another worker took this slot: wait for the next (still `dialing`; if this
-                # worker stops now, recovery ends the call interrupted, never placed twice).
-                self._wait_for_gate(prepared, pacing.LEAD)
+                    slot = pacing.next_start(session, prepared.campaign_id, rule, self.wall())
+                    ahead = slot.at - pacing.LEAD - self.wall()
+                    if ahead > 0:
+                        session.rollback()
+                        self.stop_event.wait(ahead)
+                        continue
+                    if not pacing.take(session, prepared.campaign_id, rule, slot):
+                        session.rollback()  # another worker took it: ask again
+                        continue
+                    if dialing or self._mark_dialing(session, prepared.call_id):
+                        session.commit()
+                        return slot
+                    session.rollback()  # the slot was not used: it is not taken
+                self._refuse(prepared.call_id)
+                return None
+        self._run(lambda s: self._give_back(s, prepared.call_id, dialing))
+        return None
 
-    def _wait_for_gate(self, prepared: PreparedCall, ahead: float) -> bool:
-        """Sleep until the campaign's next free slot is `ahead` seconds away; False if stopping."""
-        while not self.stop_event.is_set():
-            with self.sessions() as session:
-                following = pacing.next_free(session, prepared.campaign_id)
-            wait = (following or 0.0) - ahead - self.wall()
-            if wait <= 0:
-                return True
-            self.stop_event.wait(wait)
-        return False
+    def _give_back(self, session: Session, call_id: int, dialing: bool) -> None:
+        now = self.clock()
+        if dialing:  # its request never left: back to the queue, the attempt not counted
+            calls.back_from_dialing(session, call_id, now, None, now)
+        else:
+            calls.release(session, call_id, self.worker_id, now)
 
-    def _mark_dialing(self, call_id: int) -> bool:
+    def _mark_dialing(self, session: Session, call_id: int) -> bool:
+        return calls.mark_dialing(session, call_id, self.worker_id, self.clock())
+
+    def _refuse(self, call_id: int) -> None:
+        """The call may not be placed now: failed if its recipient opted out, else given back."""
         with self.sessions() as session:
             now = self.clock()
-            if calls.mark_dialing(session, call_id, self.worker_id, now):
-                session.commit()
-                return True
             if not calls.fail_opted_out(session, call_id, self.worker_id, now):
                 calls.release(session, call_id, self.worker_id, now)
             session.commit()
-        return False
 
     def _run(self, work: Callable[[Session], object]) -> None:
         with self.sessions() as session:

@@ -139,13 +139,13 @@ class OptOutBeforeDialing(Dialer):
     """A dialer that lets the person opt out after the call was claimed and prepared, while it
     waited for its start: the slow case the guard in `mark_dialing` is for."""
 
-    def _mark_dialing(self, call_id):
+    def dial(self, prepared):
         with self.sessions() as session:
-            call = session.get(Call, call_id)
+            call = session.get(Call, prepared.call_id)
             contact = session.get(Contact, call.contact_id)
             apply_consent(session, contact, ConsentAction.OPT_OUT, ConsentChannel.SMS, "STOP")
             session.commit()
-        return super()._mark_dialing(call_id)
+        return super().dial(prepared)
 
 
 def test_consent_revoked_between_claim_and_dial_means_no_call(
