@@ -16,6 +16,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,7 +67,9 @@ class BaseUrlHttpClient(TwilioHttpClient):
     def _new_session(self) -> Session:
         session = Session()
         # One adapter for both schemes: a local test server speaks plain http.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_maxsize, max_retries=0)
+        adapter = _StampingAdapter(
+            self._local, pool_connections=4, pool_maxsize=self.pool_maxsize, max_retries=0
+        )
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -87,6 +90,11 @@ class BaseUrlHttpClient(TwilioHttpClient):
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         """Send one request to the rewritten URL (see `TwilioHttpClient.request`)."""
         return super().request(method, self.rewrite_url(url), *args, **kwargs)
+
+    @property
+    def last_sent_at(self) -> float | None:
+        """When (`time.time()`) the calling thread's last request was handed to its connection."""
+        return getattr(self._local, "sent_at", None)
 
     @property
     def last_response(self) -> Response | None:
@@ -122,6 +130,20 @@ class BaseUrlHttpClient(TwilioHttpClient):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _StampingAdapter(HTTPAdapter):
+    """Notes, per thread, when each request is handed to its connection: the closest this
+    side can say to when the provider received it (a paced call counts from then)."""
+
+    def __init__(self, stamps: threading.local, **kwargs: Any) -> None:
+        self._stamps = stamps
+        super().__init__(**kwargs)
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        """Send as requests does, noting the moment first."""
+        self._stamps.sent_at = time.time()
+        return super().send(request, *args, **kwargs)
 
 
 def build_twilio_client(

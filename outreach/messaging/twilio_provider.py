@@ -63,6 +63,10 @@ class TwilioProvider:
         with _translated_errors(self.client):
             self.client.api.v2010.accounts(self.client.account_sid).fetch()
 
+    def last_sent_at(self) -> float | None:
+        """When (`time.time()`) the calling thread's last request left for the provider."""
+        return self.client.http_client.last_sent_at
+
     def send_sms(self, sms: OutboundSms) -> Receipt:
         """Create one message with a status callback."""
         kwargs = {"to": sms.to, "body": sms.body, "status_callback": sms.status_callback}

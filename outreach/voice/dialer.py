@@ -10,6 +10,7 @@ database or the provider ends the loop. The heartbeat also runs the sweeper.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -17,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +39,7 @@ from outreach.voice.sweeper import DEFAULT_SWEEP_AFTER, sweep_silent_calls
 log = logging.getLogger(__name__)
 
 RING_TIMEOUT = 30  # seconds a call rings before it is no-answer
+OPEN_SECONDS = 10.0  # the longest the dialing threads are waited for to open connections
 GIVE_UP = 0.25  # seconds after its slot a call no longer starts (it takes a fresh slot)
 NO_CALLER = "no caller number: set the region's sender number or TWILIO_FROM_NUMBER"
 
@@ -101,6 +104,7 @@ class Dialer:
         self._slot_locks: dict[int, threading.Lock] = {}
         self._freed = threading.Event()
         self._last_beat: datetime | None = None
+        self._opened = False
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -164,6 +168,8 @@ class Dialer:
                 return 0
             ready = self._prepare(session, ids, now)
             session.commit()
+        if ready and not self._opened:
+            self._open_connections()
         with self._lock:
             self._held.update(p.call_id for p in ready)
         for prepared in ready:
@@ -178,6 +184,20 @@ class Dialer:
         for _ in range(free):
             self._free.release()
         return free
+
+    def _open_connections(self) -> None:
+        """Start every dialing thread (each opens its connection as it starts) before the
+        first call is handed over; they meet at a barrier, so each task runs on a thread of
+        its own."""
+        self._opened = True
+        meeting = threading.Barrier(self.settings.concurrency)
+
+        def meet() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                meeting.wait(OPEN_SECONDS)
+
+        started = [self._pool.submit(meet) for _ in range(self.settings.concurrency)]
+        futures.wait(started, OPEN_SECONDS + 1)
 
     def _warm_up(self) -> None:
         """Open this dialing thread's connection to the provider before its first call: a new
@@ -294,8 +314,13 @@ class Dialer:
             )
 
     def _note_start(self, prepared: PreparedCall, slot: pacing.Slot, started: float) -> None:
-        """A call that left late is counted in the window from when it left (best effort: the
-        window is a little longer than a second for such small delays)."""
+        """A call that left late is counted in the window from when it left: when its request
+        was handed to the connection, if the provider says (its time is `time.time()`, this
+        dialer's wall clock), else when the dialer called it."""
+        sent_at = getattr(self.provider, "last_sent_at", None)
+        sent = sent_at() if sent_at is not None else None
+        if sent is not None and sent >= started:
+            started = sent
         if started <= slot.at + pacing.LATE:
             return
         try:
