@@ -95,6 +95,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "CLAIM_TIMEOUT_SECONDS": float(env.get("CLAIM_TIMEOUT_SECONDS", "300")),
         # A placed call with no status callback for this long is ended (see voice/sweeper.py).
         "CALL_SWEEP_SECONDS": float(env.get("CALL_SWEEP_SECONDS", "7200")),
+        # How much longer than a second a campaign's window of call starts is: room for the way
+        # to the provider, whose delays vary (see voice/pacing.py). It slows the pace as much.
+        "CALL_PACE_MARGIN_SECONDS": float(env.get("CALL_PACE_MARGIN_SECONDS", "0.035")),
     }
     settings.update(overrides)
     return settings

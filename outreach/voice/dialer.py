@@ -338,7 +338,8 @@ class Dialer:
         """
         with self._lock:
             lock = self._slot_locks.setdefault(prepared.campaign_id, threading.Lock())
-        rule = pacing.pace(prepared.calls_per_second)
+        margin = self.config.get("CALL_PACE_MARGIN_SECONDS", pacing.MARGIN)
+        rule = pacing.pace(prepared.calls_per_second, margin)
         with lock:
             while not self.stop_event.is_set():
                 with self.sessions() as session:

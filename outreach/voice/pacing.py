@@ -7,8 +7,10 @@ conditional INSERT: the next `seq`, only while fewer than `limit` starts lie in 
 `window` seconds and the newest is at least `gap` before it. Two workers that decided on the
 same view of the table insert the same `seq`; the key lets one in and the other asks again.
 
-The window is a little longer than a second (`MARGIN`): a request reaches the provider a few
-milliseconds after the dialer's clock said it left, and not always the same few. Starts are
+The window is a little longer than a second (`MARGIN`, the setting CALL_PACE_MARGIN_SECONDS): a
+request reaches the provider a few milliseconds after the dialer's clock said it left, and not
+always the same few; a request held up longer than the margin (a loaded machine, a slow
+network) can still meet the next second's first starts at the provider. Starts are
 spaced (`gap`) a little under the window's even share, so a start that went late (its thread
 was not scheduled in time; it notes its real time, `note_start`) holds back only the start a
 window after it, not every start behind it. The run costs `MARGIN` in pace, within the 5%
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from outreach.models import CallStart
 
-MARGIN = 0.035  # the window's length beyond one second: room for the way to the provider
+MARGIN = 0.035  # the window's length beyond one second (CALL_PACE_MARGIN_SECONDS)
 SPREAD = 0.9  # starts are at least this share of the window's even spacing apart
 LEAD = 0.15  # seconds ahead of its start a slot may be taken (and consent checked)
 LATE = 0.002  # a start this much after its slot notes its real time
@@ -44,11 +46,12 @@ class Pace:
     gap: float
 
 
-def pace(calls_per_second: float) -> Pace:
+def pace(calls_per_second: float, margin: float = MARGIN) -> Pace:
     """The window a campaign's calls-per-second allows: never more than that many starts in
-    any second (so 2.5 a second is 2 a second; 0.5 a second is 1 every 2 seconds)."""
+    any second (so 2.5 a second is 2 a second; 0.5 a second is 1 every 2 seconds), `margin`
+    (seconds a second) longer."""
     limit = max(1, math.floor(calls_per_second))
-    window = max(1.0, limit / calls_per_second) * (1.0 + MARGIN)
+    window = max(1.0, limit / calls_per_second) * (1.0 + max(0.0, margin))
     return Pace(limit, window, SPREAD * window / limit)
 
 

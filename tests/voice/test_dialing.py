@@ -95,12 +95,15 @@ def test_at_most_calls_per_second_start_in_any_second_shared_by_two_workers(
 ):
     """Counted where the promise is kept: when each request reached the server, in any sliding
     second. The server runs in a process of its own, as Twilio does, so its clock is not held
-    up by the dialers' threads."""
+    up by the dialers' threads. The machine the tests run on is shared and loaded: a request
+    on loopback is now and then held up 50–130 ms before the server sees it, so the window's
+    margin is set for such a link (CALL_PACE_MARGIN_SECONDS), as it would be for a slow one."""
     people = twenty_people(make_contact)
     voice_campaign(region, regions=("pk-isb", "kg-osh", "tj-dyu"), calls_per_second=5)
     fire_due_campaigns(db.session, MORNING)
     db.session.commit()
     placed_by = Counter()
+    monkeypatch.setitem(twilio_app.config, "CALL_PACE_MARGIN_SECONDS", 0.2)
     with twilio_server_process(latency=0.05, kind="Calls") as server:
         monkeypatch.setitem(twilio_app.config, "TWILIO_API_BASE_URL", server.base_url)
         dialers = {name: twilio_dialer(twilio_app, Clock()) for name in ("first", "second")}
