@@ -73,8 +73,9 @@ def next_start(session: Session, campaign_id: int, rule: Pace, wall_now: float) 
     ).all()
     if not recent:
         return Slot(1, wall_now)
-    start = max(wall_now, recent[0].at + rule.gap)
+    # By time, not `seq`: a start that went late may lie after the one taken behind it.
     times = sorted((at for _seq, at in recent), reverse=True)
+    start = max(wall_now, times[0] + rule.gap)
     if len(times) >= rule.limit:
         start = max(start, times[rule.limit - 1] + rule.window)
     return Slot(recent[0].seq + 1, start)

@@ -116,3 +116,16 @@ def test_old_starts_are_forgotten_but_the_newest_keeps_the_count(sessions, campa
         assert pacing.forget_old(session, wall + pacing.KEEP + 1) == 2
         session.commit()
         assert pacing.next_start(session, campaign_id, rule, wall + 100).seq == 4
+
+
+def test_the_next_start_keeps_its_gap_from_a_late_start_taken_before_it(sessions, campaign_id):
+    rule = pacing.pace(5)
+    assert take_now(sessions, campaign_id, rule, T) == T
+    assert take_now(sessions, campaign_id, rule, T + rule.gap) == T + rule.gap
+    with sessions() as session:
+        pacing.note_start(session, campaign_id, 1, T + rule.gap + 0.05)  # left after the second
+        session.commit()
+        slot = pacing.next_start(session, campaign_id, rule, T + rule.gap)
+        assert slot.at == T + 2 * rule.gap + 0.05
+        assert pacing.take(session, campaign_id, rule, slot)  # what it offers, it may take
+        session.commit()
