@@ -37,6 +37,7 @@ def _blueprints() -> list:
     from outreach.web import (
         api,
         auth,
+        callbacks,
         campaigns,
         contacts,
         dashboard,
@@ -59,6 +60,7 @@ def _blueprints() -> list:
         lists.bp,
         imports.bp,
         campaigns.bp,
+        callbacks.bp,
         simulator.bp,
         prices.bp,
         test_phones.bp,
