@@ -8,7 +8,7 @@ admins (a coordinator sees that a note exists). A claim past its expiry reads as
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
@@ -116,8 +116,7 @@ def list_requests(
     found = paginate(
         session, stmt.order_by(CallbackRequest.due_at, CallbackRequest.id), page, per_page
     )
-    found.items = build_items(session, scope, found.items, now)
-    return found
+    return replace(found, items=build_items(session, scope, found.items, now))
 
 
 def _narrow(stmt, filters: QueueFilters, now: datetime):

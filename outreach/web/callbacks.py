@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import (
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.validators import Length
 
 from outreach.access import Scope
@@ -63,18 +70,23 @@ TOPIC_LABELS = {
 
 class AttemptForm(FlaskForm):
     outcome = SelectField(
-        "Outcome", choices=[(o.value, label) for o, label in OUTCOME_LABELS.items()]
+        "Outcome",
+        choices=[SelectChoice(value=o.value, label=text) for o, text in OUTCOME_LABELS.items()],
     )
     note = TextAreaField("Note", validators=[Length(max=MAX_NOTE)])
     topics = SelectMultipleField(
         "Topics talked about",
-        choices=[(t.value, label) for t, label in TOPIC_LABELS.items()],
+        choices=[SelectChoice(value=t.value, label=text) for t, text in TOPIC_LABELS.items()],
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
     )
     call_at = StringField("Call again at")
     call_at_zone = SelectField(
-        "in", choices=[("person", "the person's time"), ("mrc", "the MRC's time")]
+        "in",
+        choices=[
+            SelectChoice(value="person", label="the person's time"),
+            SelectChoice(value="mrc", label="the MRC's time"),
+        ],
     )
 
 
