@@ -87,6 +87,7 @@ class AttemptForm(FlaskForm):
             SelectChoice(value="person", label="the person's time"),
             SelectChoice(value="mrc", label="the MRC's time"),
         ],
+        default="person",
     )
 
 
@@ -229,7 +230,8 @@ def attempt(callback_id: int):
     """Record how the call went; it ends the claim."""
     form = AttemptForm()
     if not form.validate_on_submit():
-        flash("Choose an outcome (and keep the note under 2,000 characters).", "error")
+        problems = "; ".join(f"{name}: {', '.join(errs)}" for name, errs in form.errors.items())
+        flash(f"Not recorded ({problems}).", "error")
         return _back(callback_id)
     now = utcnow()
     try:
@@ -239,9 +241,7 @@ def attempt(callback_id: int):
             db.session,
             _scope(),
             callback_id,
-            AttemptInput(
-                outcome, form.note.data.strip() or None, tuple(form.topics.data or ()), call_at
-            ),
+            AttemptInput(outcome, _note(form), tuple(form.topics.data or ()), call_at),
             now,
         )
     except Conflict as exc:
@@ -253,6 +253,10 @@ def attempt(callback_id: int):
     db.session.commit()
     flash(f"Recorded: {OUTCOME_LABELS[outcome]}.", "success")
     return redirect(url_for("callbacks.index"))
+
+
+def _note(form: AttemptForm) -> str | None:
+    return (form.note.data or "").strip() or None
 
 
 def _call_at(form: AttemptForm, callback_id: int) -> datetime | None:
