@@ -25,7 +25,34 @@ depends_on = None
 OPEN_WHERE = "status IN ('open', 'claimed')"
 
 
+# On SQLite, a batch change rebuilds the table and drops the old one, which deletes the rows of
+# tables pointing at it ON DELETE CASCADE: the new tables are made and filled only after the
+# requests table has been rebuilt for the last time (and its notes kept aside until then).
+
+
 def upgrade():
+    with op.batch_alter_table('callback_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('claim_expires_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.alter_column('channel', existing_type=sa.String(length=8), type_=sa.String(length=16), existing_nullable=False)
+
+    op.execute("UPDATE callback_requests SET due_at = created_at")
+    # One open request per person before the index says so (the old guard already kept it).
+    op.execute(
+        f"UPDATE callback_requests SET status = 'cancelled' WHERE {OPEN_WHERE} AND id NOT IN "
+        f"(SELECT min(id) FROM callback_requests WHERE {OPEN_WHERE} GROUP BY contact_id)"
+    )
+    op.execute(
+        "CREATE TABLE callback_notes_kept AS SELECT id AS request_id, notes, claimed_by_id, "
+        "coalesce(completed_at, created_at) AS at FROM callback_requests WHERE notes IS NOT NULL"
+    )
+    with op.batch_alter_table('callback_requests', schema=None) as batch_op:
+        batch_op.alter_column('due_at', existing_type=sa.DateTime(timezone=True), nullable=False)
+        batch_op.drop_column('notes')
+        batch_op.create_index('uq_callback_requests_one_open', ['contact_id'], unique=True, postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
+        batch_op.create_index('ix_callback_requests_queue', ['due_at', 'id'], unique=False, postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
+        batch_op.create_index('ix_callback_requests_status_due_at', ['status', 'due_at', 'id'], unique=False)
+
     op.create_table('callback_sources',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -61,33 +88,16 @@ def upgrade():
     with op.batch_alter_table('callback_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_callback_attempts_request_id'), ['request_id'], unique=False)
 
-    with op.batch_alter_table('callback_requests', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('claim_expires_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.alter_column('channel', existing_type=sa.String(length=8), type_=sa.String(length=16), existing_nullable=False)
-
-    # Existing requests: due from when they were made; their first source; their notes kept.
-    op.execute("UPDATE callback_requests SET due_at = created_at")
+    # Existing requests: their first source, and their notes as the note of a closing call.
     op.execute(
         "INSERT INTO callback_sources (request_id, channel, campaign_id, response_id, at) "
         "SELECT id, channel, campaign_id, response_id, created_at FROM callback_requests"
     )
     op.execute(
         "INSERT INTO callback_attempts (request_id, outcome, note, topics, user_id, at) "
-        "SELECT id, 'reached', notes, '[]', claimed_by_id, coalesce(completed_at, created_at) "
-        "FROM callback_requests WHERE notes IS NOT NULL"
+        "SELECT request_id, 'reached', notes, '[]', claimed_by_id, at FROM callback_notes_kept"
     )
-    # One open request per person before the index says so (the old guard already kept it).
-    op.execute(
-        f"UPDATE callback_requests SET status = 'cancelled' WHERE {OPEN_WHERE} AND id NOT IN "
-        f"(SELECT min(id) FROM callback_requests WHERE {OPEN_WHERE} GROUP BY contact_id)"
-    )
-    with op.batch_alter_table('callback_requests', schema=None) as batch_op:
-        batch_op.alter_column('due_at', existing_type=sa.DateTime(timezone=True), nullable=False)
-        batch_op.drop_column('notes')
-        batch_op.create_index('uq_callback_requests_one_open', ['contact_id'], unique=True, postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
-        batch_op.create_index('ix_callback_requests_queue', ['due_at', 'id'], unique=False, postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
-        batch_op.create_index('ix_callback_requests_status_due_at', ['status', 'due_at', 'id'], unique=False)
+    op.drop_table('callback_notes_kept')
 
     with op.batch_alter_table('regions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('callback_target_hours', sa.Integer(), server_default='8', nullable=False))
@@ -96,29 +106,15 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('regions', schema=None) as batch_op:
-        batch_op.drop_column('callback_max_attempts')
-        batch_op.drop_column('callback_spacing_minutes')
-        batch_op.drop_column('callback_target_hours')
+    # In place (SQLite 3.35+ too): rebuilding `regions` would drop a table others point at.
+    for column in ('callback_max_attempts', 'callback_spacing_minutes', 'callback_target_hours'):
+        op.execute(f"ALTER TABLE regions DROP COLUMN {column}")
 
-    # The old schema knows no `unreachable`: such a request was closed as done.
-    op.execute("UPDATE callback_requests SET status = 'done' WHERE status = 'unreachable'")
-    with op.batch_alter_table('callback_requests', schema=None) as batch_op:
-        batch_op.drop_index('ix_callback_requests_status_due_at')
-        batch_op.drop_index('ix_callback_requests_queue', postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
-        batch_op.drop_index('uq_callback_requests_one_open', postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
-        batch_op.add_column(sa.Column('notes', sa.Text(), nullable=True))
+    # The notes of calls go back to their request (the last one), kept aside while the tables go.
     op.execute(
-        "UPDATE callback_requests SET notes = (SELECT string_agg_note FROM ("
-        "SELECT request_id, max(note) AS string_agg_note FROM callback_attempts "
-        "WHERE note IS NOT NULL GROUP BY request_id) AS n WHERE n.request_id = callback_requests.id)"
+        "CREATE TABLE callback_notes_kept AS SELECT request_id, max(note) AS notes "
+        "FROM callback_attempts WHERE note IS NOT NULL GROUP BY request_id"
     )
-    op.execute("UPDATE callback_requests SET channel = 'ivr' WHERE length(channel) > 8")
-    with op.batch_alter_table('callback_requests', schema=None) as batch_op:
-        batch_op.alter_column('channel', existing_type=sa.String(length=16), type_=sa.String(length=8), existing_nullable=False)
-        batch_op.drop_column('claim_expires_at')
-        batch_op.drop_column('due_at')
-
     with op.batch_alter_table('callback_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_callback_attempts_request_id'))
     op.drop_table('callback_attempts')
@@ -126,3 +122,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_callback_sources_request_id'))
         batch_op.drop_index(batch_op.f('ix_callback_sources_campaign_id'))
     op.drop_table('callback_sources')
+
+    # The old schema knows no `unreachable` (closed as done) nor channels over 8 characters.
+    op.execute("UPDATE callback_requests SET status = 'done' WHERE status = 'unreachable'")
+    op.execute("UPDATE callback_requests SET channel = 'ivr' WHERE length(channel) > 8")
+    with op.batch_alter_table('callback_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_callback_requests_status_due_at')
+        batch_op.drop_index('ix_callback_requests_queue', postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
+        batch_op.drop_index('uq_callback_requests_one_open', postgresql_where=sa.text(OPEN_WHERE), sqlite_where=sa.text(OPEN_WHERE))
+        batch_op.add_column(sa.Column('notes', sa.Text(), nullable=True))
+        batch_op.alter_column('channel', existing_type=sa.String(length=16), type_=sa.String(length=8), existing_nullable=False)
+        batch_op.drop_column('claim_expires_at')
+        batch_op.drop_column('due_at')
+    op.execute(
+        "UPDATE callback_requests SET notes = (SELECT k.notes FROM callback_notes_kept k "
+        "WHERE k.request_id = callback_requests.id)"
+    )
+    op.drop_table('callback_notes_kept')
