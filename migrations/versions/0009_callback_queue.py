@@ -37,6 +37,11 @@ def upgrade():
         batch_op.alter_column('channel', existing_type=sa.String(length=8), type_=sa.String(length=16), existing_nullable=False)
 
     op.execute("UPDATE callback_requests SET due_at = created_at")
+    # A claim from before claims expired is over: its request is back in the queue.
+    op.execute(
+        "UPDATE callback_requests SET claim_expires_at = coalesce(claimed_at, created_at) "
+        "WHERE status = 'claimed'"
+    )
     # One open request per person before the index says so (the old guard already kept it).
     op.execute(
         f"UPDATE callback_requests SET status = 'cancelled' WHERE {OPEN_WHERE} AND id NOT IN "

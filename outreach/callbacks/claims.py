@@ -43,12 +43,18 @@ _TARGET = {
 _UNCLAIMED = {"claimed_by_id": None, "claimed_at": None, "claim_expires_at": None}
 
 
+def _claim_over(now: datetime):
+    """A claim past its expiry (or with none: one made before claims expired) is over."""
+    expires = CallbackRequest.claim_expires_at
+    return or_(expires.is_(None), expires <= now)
+
+
 def _guard(move: Move, user_id: int | None, now: datetime):
     """The states (and claim) a move may start from, as a WHERE clause."""
     status = CallbackRequest.status
     claimable = or_(
         status == CallbackStatus.OPEN,
-        and_(status == CallbackStatus.CLAIMED, CallbackRequest.claim_expires_at <= now),
+        and_(status == CallbackStatus.CLAIMED, _claim_over(now)),
     )
     held_by_user = and_(status == CallbackStatus.CLAIMED, CallbackRequest.claimed_by_id == user_id)
     if move is Move.CLAIM:
@@ -160,7 +166,8 @@ def refusal(session: Session, scope: Scope, request_id: int, now: datetime) -> C
             f"the request is {request.status}", {"status": request.status}, code="closed"
         )
     holder = None
-    if request.status == CallbackStatus.CLAIMED and request.claim_expires_at > now:
+    expires = request.claim_expires_at
+    if request.status == CallbackStatus.CLAIMED and expires is not None and expires > now:
         holder = session.execute(
             select(User.email).where(User.id == request.claimed_by_id)
         ).scalar_one_or_none()

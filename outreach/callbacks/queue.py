@@ -96,7 +96,8 @@ class QueueItem:
 
 def status_now(request: CallbackRequest, now: datetime) -> CallbackStatus:
     """The status as read now: a claim past its expiry is open again."""
-    if request.status == CallbackStatus.CLAIMED and request.claim_expires_at <= now:
+    expires = request.claim_expires_at
+    if request.status == CallbackStatus.CLAIMED and (expires is None or expires <= now):
         return CallbackStatus.OPEN
     return CallbackStatus(request.status)
 
@@ -125,7 +126,8 @@ def _narrow(stmt, filters: QueueFilters, now: datetime):
     if not filters.status:
         stmt = stmt.where(status.in_(ACTIVE))
     elif filters.status == CallbackStatus.OPEN:
-        expired = and_(status == CallbackStatus.CLAIMED, CallbackRequest.claim_expires_at <= now)
+        expires = CallbackRequest.claim_expires_at
+        expired = and_(status == CallbackStatus.CLAIMED, or_(expires.is_(None), expires <= now))
         stmt = stmt.where(or_(status == CallbackStatus.OPEN, expired))
     elif filters.status == CallbackStatus.CLAIMED:
         stmt = stmt.where(live_claim)
