@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from outreach.access import Scope
 from outreach.audit import record_audit
 from outreach.callbacks.claims import get_request
 from outreach.callbacks.queue import QueueItem, build_items
+from outreach.callbacks.scheduling import person_zone
 from outreach.models import (
     Call,
     CallbackRequest,
@@ -61,6 +63,7 @@ def view_request(
 def timeline(session: Session, item: QueueItem) -> list[Entry]:
     """The person's story for the request page, newest first."""
     contact = session.get(Contact, item.contact_id)
+    zones = (person_zone(contact.phone, contact.region), ZoneInfo(item.timezone))
     entries = [
         *_consent(session, contact),
         *_messages(session, contact),
@@ -68,7 +71,7 @@ def timeline(session: Session, item: QueueItem) -> list[Entry]:
         *_keys(session, contact),
         *_requests(session, contact, item.id),
         *(_source(s) for s in item.sources),
-        *(_attempt(a) for a in item.attempts),
+        *(_attempt(a, zones) for a in item.attempts),
     ]
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
@@ -121,6 +124,10 @@ def _requests(session, contact, current_id: int):
         )
 
 
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M ") + str(zone)
+
+
 def _source(source) -> Entry:
     detail = source.note or ("(a note, not shown to your role)" if source.has_note else "")
     return Entry(
@@ -128,8 +135,11 @@ def _source(source) -> Entry:
     )
 
 
-def _attempt(attempt) -> Entry:
+def _attempt(attempt, zones: tuple[ZoneInfo, ZoneInfo]) -> Entry:
     detail = attempt.note or ("(a note, not shown to your role)" if attempt.has_note else "")
     if attempt.topics:
         detail = f"{detail} [{', '.join(attempt.topics)}]".strip()
+    if attempt.call_at is not None:
+        person, mrc = (_local(attempt.call_at, zone) for zone in zones)
+        detail = f"{detail} Call at {person} the person's time ({mrc} MRC time).".strip()
     return Entry(attempt.at, "attempt", f"Call attempt: {attempt.outcome}", detail, attempt.by)

@@ -141,6 +141,8 @@ def test_call_later_from_the_form_is_read_in_the_zone_the_counsellor_chose(
     saved = db.session.get(CallbackRequest, request.id)
     assert saved.status == "open"
     assert saved.due_at.astimezone(BISHKEK).strftime("%Y-%m-%d %H:%M") == f"{tomorrow} 15:00"
+    page = client.get(f"/callbacks/{request.id}").get_data(as_text=True)
+    assert f"Call at {tomorrow} 15:00 Asia/Bishkek the person&#39;s time" in page
     client.post(f"/callbacks/{request.id}/claim")
     far = client.post(
         f"/callbacks/{request.id}/attempts",
