@@ -8,7 +8,7 @@ Existing requests get their first source from their channel and campaign, and ar
 when they were made; their free-text notes become a note of a `reached` attempt when closed.
 
 Revision ID: 0009_callback_queue
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-02 11:00:00.000000
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009_callback_queue'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

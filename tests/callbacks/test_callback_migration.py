@@ -9,11 +9,13 @@ from support import app_settings
 from outreach import create_app
 from outreach.extensions import db
 
+QUEUE = "0009_callback_queue"
+
 
 def test_existing_requests_get_a_source_and_are_due_from_when_they_were_made(tmp_path):
     app = create_app(app_settings(f"sqlite:///{tmp_path / 'old.db'}", tmp_path))
     with app.app_context():
-        flask_migrate.upgrade(revision="0005")
+        flask_migrate.upgrade(revision=f"{QUEUE}-1")  # the schema just before the queue
         with db.engine.begin() as conn:
             region = conn.execute(text("SELECT id FROM regions WHERE code = 'kg-osh'")).scalar()
             conn.execute(
@@ -68,7 +70,7 @@ def test_existing_requests_get_a_source_and_are_due_from_when_they_were_made(tmp
                     "callback_max_attempts FROM regions WHERE code = 'kg-osh'"
                 )
             ).one()
-        flask_migrate.downgrade(revision="0005")  # and back: the note returns to its request
+        flask_migrate.downgrade(revision=f"{QUEUE}-1")  # and back: the note returns to its request
         with db.engine.connect() as conn:
             back = conn.execute(
                 text("SELECT channel, status, notes FROM callback_requests ORDER BY id LIMIT 1")
