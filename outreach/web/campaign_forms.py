@@ -58,7 +58,9 @@ class CampaignFormBase(FlaskForm):
         "Channel",
         choices=[
             SelectChoice(value="sms", label="SMS: a text in each contact's language"),
-            SelectChoice(value="voice", label="Voice call: the topic's menu, spoken"),
+            SelectChoice(
+                value="voice", label="Voice call: a menu spoken in each contact's language"
+            ),
         ],
         default="sms",
         validate_choice=False,  # the service names a wrong channel with the other problems
@@ -95,7 +97,7 @@ class CampaignFormBase(FlaskForm):
         "Answering machine",
         choices=[
             SelectChoice(value="", label="Do not detect machines (a person never hears silence)"),
-            SelectChoice(value="message", label="Leave the topic's short message; no retry"),
+            SelectChoice(value="message", label="Leave the short voicemail message; no retry"),
             SelectChoice(value="hangup", label="Hang up and try again later, as for no answer"),
         ],
         default="",

@@ -244,7 +244,7 @@ def test_twenty_calls_in_three_languages_placed_once_and_answered_like_twilio(
     # Afterwards: a second voice campaign and an SMS campaign reach everyone else, not them.
     later = MORNING + timedelta(days=1)
     voice_campaign(region, regions=("pk-isb", "kg-osh"), name="Again by phone", next_run_at=later)
-    make_campaign(regions=("pk-isb", "kg-osh"), next_run_at=later)
+    sms = make_campaign(regions=("pk-isb", "kg-osh"), next_run_at=later)
     fire_due_campaigns(db.session, later)
     db.session.commit()
     dialer = twilio_dialer(twilio_app, Clock(later), server=twilio_server)
@@ -254,8 +254,13 @@ def test_twenty_calls_in_three_languages_placed_once_and_answered_like_twilio(
         dialer.close()
     second_round = Counter(c["to"] for c in twilio_server.calls[20:])
     assert second_round == Counter(p.phone for p in people if p is not en_quitter)
-    texted = db.session.execute(select(Message.to_phone)).scalars().all()
+    texted = db.session.execute(
+        select(Message.to_phone).where(Message.campaign_id == sms.id)
+    ).scalars()
     assert sorted(texted) == sorted(p.phone for p in people if p is not en_quitter)
+    # Nor anything else: the call-back acknowledgements went to the two who pressed 9.
+    everything = db.session.execute(select(Message.to_phone)).scalars().all()
+    assert en_quitter.phone not in everything
 
 
 def test_the_first_sentence_of_a_real_hiv_testing_call_does_not_name_hiv(
