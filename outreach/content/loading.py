@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
+from outreach.content.checks import (
+    _check_keys,
+    _label,
+    _Problems,
+    _read_toml,
+    _review,
+    _string,
+    _table,
+    _texts,
+)
+from outreach.content.discretion import indiscretions
+from outreach.content.menu_loading import load_common_voice, load_menu
 from outreach.content.normalise import normalise_reply
-from outreach.content.render import BASE_FIELDS, validate_template
+from outreach.content.render import BASE_FIELDS
 from outreach.content.topics import (
     ALL_LANGUAGES,
     COMMON_FILE,
@@ -19,83 +30,9 @@ from outreach.content.topics import (
     Keywords,
     OptionAction,
     ReplyOption,
-    Texts,
     Topic,
 )
 from outreach.languages import LANGUAGES
-
-
-class _Problems:
-    """Collects `file: node: message` lines for one file."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.items: list[str] = []
-
-    def add(self, node: str, message: str) -> None:
-        self.items.append(f"{self.label}: {node}: {message}")
-
-
-def _label(path: Path) -> str:
-    return f"{path.parent.name}/{path.name}"
-
-
-def _read_toml(path: Path, problems: _Problems) -> dict:
-    """The parsed file, or an empty dict with the syntax error recorded."""
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        problems.add("(file)", f"invalid TOML: {exc}")
-    except OSError as exc:
-        problems.add("(file)", f"cannot read: {exc.strerror}")
-    return {}
-
-
-def _check_keys(data: dict, node: str, allowed: set[str], problems: _Problems) -> None:
-    """Flag keys nobody reads: a typo would otherwise be silently ignored."""
-    for key in sorted(set(data) - allowed):
-        problems.add(f"{node}.{key}" if node else key, "unknown key")
-
-
-def _string(data: dict, key: str, node: str, problems: _Problems) -> str:
-    """A required non-empty string."""
-    where = f"{node}.{key}" if node else key
-    value = data.get(key)
-    if value is None:
-        problems.add(where, "missing")
-    elif not isinstance(value, str) or not value.strip():
-        problems.add(where, "must be a non-empty string")
-    else:
-        return value.strip()
-    return ""
-
-
-def _table(data: dict, key: str, node: str, problems: _Problems, required=True) -> dict:
-    """A sub-table, or {} with the problem recorded."""
-    where = f"{node}.{key}" if node else key
-    value = data.get(key)
-    if value is None:
-        if required:
-            problems.add(where, "missing")
-        return {}
-    if not isinstance(value, dict):
-        problems.add(where, "must be a table")
-        return {}
-    return value
-
-
-def _texts(data: dict, node: str, allowed: frozenset[str], problems: _Problems) -> Texts:
-    """A text in every language, each a valid template."""
-    texts: dict[str, str] = {}
-    for lang in sorted(set(data) - set(LANGUAGES)):
-        problems.add(f"{node}.{lang}", "unknown language")
-    for lang in LANGUAGES:
-        text = _string(data, lang, node, problems)
-        for problem in validate_template(text, allowed):
-            problems.add(f"{node}.{lang}", problem)
-        texts[lang] = text
-    return MappingProxyType(texts)
 
 
 def _keywords(data: dict, node: str, problems: _Problems) -> Keywords:
@@ -120,17 +57,6 @@ def _normalised(keywords: Keywords) -> Mapping[str, frozenset[str]]:
     )
 
 
-def _review(data: dict, problems: _Problems) -> Texts:
-    """Per-language notes saying a native speaker should check the texts."""
-    table = _table(data, "review", "", problems, required=False)
-    for lang, note in table.items():
-        if lang not in LANGUAGES:
-            problems.add(f"review.{lang}", "unknown language")
-        elif not isinstance(note, str) or not note.strip():
-            problems.add(f"review.{lang}", "must be a non-empty note")
-    return MappingProxyType({k: v for k, v in table.items() if isinstance(v, str)})
-
-
 COMMON_TEXTS = ("help", "opted_out", "opted_in", "unknown")
 
 
@@ -140,7 +66,7 @@ def _load_common(path: Path) -> tuple[CommonTexts, list[str]]:
     data = _read_toml(path, problems)
     if not data:
         return _empty_common(), problems.items
-    _check_keys(data, "", {"texts", "keywords", "review"}, problems)
+    _check_keys(data, "", {"texts", "keywords", "review", "voice"}, problems)
     texts_table = _table(data, "texts", "", problems)
     _check_keys(texts_table, "texts", set(COMMON_TEXTS), problems)
     texts = {
@@ -160,11 +86,14 @@ def _load_common(path: Path) -> tuple[CommonTexts, list[str]]:
         for action in KeywordAction
     }
     _check_common_clashes(keywords, problems)
+    prompts, hotline_topics = load_common_voice(data, problems)
     common = CommonTexts(
         **texts,
         keywords=MappingProxyType(keywords),
         review=_review(data, problems),
         match_words=MappingProxyType({a: _normalised(k) for a, k in keywords.items()}),
+        prompts=prompts,
+        hotline_topics=hotline_topics,
     )
     return common, problems.items
 
@@ -187,7 +116,10 @@ def _check_common_clashes(keywords: dict[KeywordAction, Keywords], problems: _Pr
                 seen.setdefault(key, where)
 
 
-TOPIC_KEYS = {"id", "title", "description", "fields", "sms", "options", "review"}
+TOPIC_KEYS = {"id", "title", "description", "fields", "sms", "options", "review", "voice"} | {
+    "sensitive",
+    "sensitive_words",
+}
 OPTION_KEYS = {"key", "action", "keywords", "reply"}
 
 
@@ -205,6 +137,8 @@ def _load_topic(path: Path, common: CommonTexts) -> tuple[Topic | None, list[str
     allowed = BASE_FIELDS | frozenset(fields)
     sms = _table(data, "sms", "", problems)
     _check_keys(sms, "sms", {"texts"}, problems)
+    menu, prompts = load_menu(data, topic_id or path.stem, problems)
+    sensitive, sensitive_words = _sensitivity(data, problems)
     topic = Topic(
         id=topic_id,
         title=_string(data, "title", "", problems),
@@ -214,8 +148,43 @@ def _load_topic(path: Path, common: CommonTexts) -> tuple[Topic | None, list[str
         options=_options(data, allowed, common, problems),
         review=_review(data, problems),
         source=str(path),
+        voice=menu,
+        prompts=prompts,
+        sensitive=sensitive,
+        sensitive_words=sensitive_words,
     )
+    if sensitive:
+        for node, problem in indiscretions(_first_contact(topic), sensitive_words):
+            problems.add(node, problem)
     return topic, problems.items
+
+
+def _sensitivity(data: dict, problems: _Problems) -> tuple[bool, tuple[str, ...]]:
+    """`sensitive` (a boolean) and the `sensitive_words` a sensitive topic must list."""
+    sensitive = data.get("sensitive", False)
+    if not isinstance(sensitive, bool):
+        problems.add("sensitive", "must be true or false")
+        sensitive = True  # check what we can: a typo must not switch discretion off
+    words = data.get("sensitive_words", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        problems.add("sensitive_words", "must be a list of words")
+        words = []
+    if sensitive and not words:
+        problems.add("sensitive_words", "a sensitive topic lists the words that name it")
+    return sensitive, tuple(w.strip() for w in words)
+
+
+def _first_contact(topic: Topic) -> dict[str, Mapping[str, str]]:
+    """What someone other than the person may see or hear: node → language → text."""
+    places: dict[str, Mapping[str, str]] = {"sms.texts": topic.texts}
+    menu = topic.voice
+    if menu is None:
+        return places
+    start = menu.nodes.get(menu.start)
+    for name in ((start.prompt if start else None), menu.voicemail):
+        if name in topic.prompts:
+            places[f"voice.prompts.{name}"] = topic.prompts[name].texts
+    return places
 
 
 def _fields(data: dict, problems: _Problems) -> tuple[str, ...]:
@@ -306,6 +275,30 @@ def load_dir(directory: Path) -> Content:
             topics[topic.id] = topic
     if not topics and not problems:
         problems.append(f"{directory}: no topic files")
+    problems += _check_hotline_topics(directory / COMMON_FILE, common, topics)
     if problems:
         raise ContentError(problems)
     return Content(MappingProxyType(topics), common)
+
+
+def _check_hotline_topics(
+    path: Path, common: CommonTexts, topics: Mapping[str, Topic]
+) -> list[str]:
+    """The hotline offers only topics that exist and have a voice menu, each once."""
+    problems = _Problems(_label(path))
+    for i, topic_id in enumerate(common.hotline_topics):
+        where = f"voice.hotline_topics[{i}]"
+        if topic_id not in topics:
+            # A topic whose own file has problems is reported there, not once more here.
+            if not (path.parent / f"{topic_id}.toml").exists():
+                problems.add(where, f"{topic_id!r} is not a topic")
+        elif topics[topic_id].voice is None:
+            problems.add(where, f"{topic_id!r} has no voice menu")
+        elif topic_id in common.hotline_topics[:i]:
+            problems.add(where, f"{topic_id!r} is listed twice")
+        elif topics[topic_id].sensitive and "hotline_topics" in common.prompts:
+            # Whoever stands next to a caller hears the hotline's list of topics too.
+            texts = {"voice.prompts.hotline_topics": common.prompts["hotline_topics"].texts}
+            for node, problem in indiscretions(texts, topics[topic_id].sensitive_words):
+                problems.add(node, problem)
+    return problems.items

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
+from outreach.content.menu_shapes import Prompt, VoiceMenu
 from outreach.content.render import BASE_FIELDS
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "campaigns"
@@ -43,6 +45,9 @@ class OptionAction(enum.StrEnum):
 
 Texts = Mapping[str, str]  # language code → text
 Keywords = Mapping[str, tuple[str, ...]]  # language code (or "all") → words
+Prompts = Mapping[str, Prompt]  # prompt name → prompt
+
+_NO_PROMPTS: Prompts = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,11 @@ class Topic:
     options: tuple[ReplyOption, ...]
     review: Texts  # language → why a native speaker should check it
     source: str
+    # A sensitive topic's first SMS and first spoken sentence never name it (see the loader).
+    sensitive: bool = False
+    sensitive_words: tuple[str, ...] = ()
+    voice: VoiceMenu | None = None
+    prompts: Prompts = field(default_factory=lambda: _NO_PROMPTS)
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -98,6 +108,10 @@ class CommonTexts:
     keywords: Mapping[KeywordAction, Keywords]
     review: Texts
     match_words: Mapping[KeywordAction, Mapping[str, frozenset[str]]]
+    prompts: Prompts = field(
+        default_factory=lambda: _NO_PROMPTS
+    )  # topic "common": what every call may say
+    hotline_topics: tuple[str, ...] = ()  # the hotline's topic keys 1, 2, … in this order
 
     def words_for(self, action: KeywordAction, language: str | None) -> frozenset[str]:
         """The normalised words that trigger an action for a contact of this language."""

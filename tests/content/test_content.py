@@ -102,7 +102,7 @@ def test_job_fair_texts_use_the_event_fields_and_hiv_texts_say_free_and_confiden
         assert "{event_date}" in template and "{event_place}" in template
     hiv = get_topic("hiv-testing")
     assert "Free, confidential" in hiv.texts["en"]
-    assert "бесплатный конфиденциальный" in hiv.texts["ru"].lower()
+    assert "бесплатная конфиденциальная" in hiv.texts["ru"].lower()  # free, confidential care
     assert "confidence" in hiv.option_for(OptionAction.CALLBACK).reply("en")
 
 
