@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from outreach.access import Scope
 from outreach.errors import Conflict, NotFound, ValidationFailed
 from outreach.languages import parse_language
-from outreach.models import Region
+from outreach.models import HotlineMode, Region
 from outreach.permissions import Action, check
 
 
@@ -66,6 +67,36 @@ class RegionInput:
     counsellor_end: str = "17:00"
     phone: str | None = None
     sender_number: str | None = None
+    hotline: str = HotlineMode.MENU.value
+
+
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _sender_number(raw: str | None) -> str | None:
+    """The number SMS and calls come from and the hotline answers: E.164, or none."""
+    number = (raw or "").strip()
+    if not number:
+        return None
+    try:
+        possible = _E164.match(number) and phonenumbers.is_possible_number(
+            phonenumbers.parse(number)
+        )
+    except phonenumbers.NumberParseException:
+        possible = False
+    if not possible:
+        raise ValidationFailed(
+            "sender_number: an E.164 number such as +925112345678", {"field": "sender_number"}
+        )
+    return number
+
+
+def _hotline(raw: str) -> HotlineMode:
+    try:
+        return HotlineMode(raw)
+    except ValueError:
+        modes = ", ".join(mode.value for mode in HotlineMode)
+        raise ValidationFailed(f"hotline: one of {modes}", {"field": "hotline"}) from None
 
 
 def _validated(data: RegionInput) -> dict:
@@ -106,7 +137,8 @@ def _validated(data: RegionInput) -> dict:
             "end": format_minutes(parse_minutes(data.counsellor_end, allow_end_of_day=True)),
         },
         "phone": (data.phone or "").strip() or None,
-        "sender_number": (data.sender_number or "").strip() or None,
+        "sender_number": _sender_number(data.sender_number),
+        "hotline": _hotline(data.hotline),
     }
 
 
@@ -121,6 +153,7 @@ def save_region(
     ).scalar_one_or_none()
     if clash is not None and clash is not region:
         raise Conflict(f"a region with code {values['code']!r} exists", {"field": "code"})
+    _check_number_free(session, values["sender_number"], region)
     if region is None:
         region = Region()
         session.add(region)
@@ -128,3 +161,43 @@ def save_region(
         setattr(region, key, value)
     session.flush()
     return region
+
+
+def _check_number_free(session: Session, number: str | None, region: Region | None) -> None:
+    """A sender number belongs to one region: a call to it must find its one MRC."""
+    if number is None:
+        return
+    holder = session.execute(
+        select(Region).where(Region.sender_number == number)
+    ).scalar_one_or_none()
+    if holder is not None and holder is not region:
+        raise Conflict(
+            f"{number} is the sender number of region {holder.code}", {"field": "sender_number"}
+        )
+
+
+def region_input(region: Region) -> RegionInput:
+    """A region's settings as the input that would save them unchanged."""
+    hours = region.counsellor_hours or {}
+    return RegionInput(
+        code=region.code,
+        name=region.name,
+        country=region.country,
+        timezone=region.timezone,
+        languages=list(region.languages),
+        window_start=format_minutes(region.window_start),
+        window_end=format_minutes(region.window_end),
+        counsellor_days=list(hours.get("days", range(5))),
+        counsellor_start=hours.get("start", "09:00"),
+        counsellor_end=hours.get("end", "17:00"),
+        phone=region.phone,
+        sender_number=region.sender_number,
+        hotline=region.hotline or HotlineMode.MENU.value,
+    )
+
+
+def change_region(session: Session, scope: Scope, code: str, changes: dict) -> Region:
+    """Change some of a region's settings (RegionInput field names); only admins may."""
+    check(scope.role, Action.REGIONS_EDIT)
+    region = region_by_code(session, scope, code)
+    return save_region(session, scope, replace(region_input(region), **changes), region)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from outreach.extensions import db
 from outreach.models import (
+    Call,
     Campaign,
     CampaignStatus,
     ContactList,
@@ -97,7 +98,8 @@ def records_of(make_contact, region_code: str = "pk-isb") -> dict:
         rejections=[],
     )
     test_phone = TestPhone(phone="+923001234999", label="Field phone", region_id=region.id)
-    db.session.add_all([campaign, job, test_phone])
+    call = Call(direction="outbound", contact_id=contact.id, to_phone=contact.phone)
+    db.session.add_all([campaign, job, test_phone, call])
     db.session.commit()
     return {
         "contact_id": contact.id,
@@ -109,4 +111,6 @@ def records_of(make_contact, region_code: str = "pk-isb") -> dict:
         "country": region.country,
         "action": "pause",
         "filename": "app.css",
+        "call_id": call.id,
+        "node": "start",
     }

@@ -11,23 +11,22 @@ region and no contact: nobody learns from it which MRC holds a number, or its co
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import (
-    ARRAY,
     JSON,
+    Integer,
     String,
-    any_,
     bindparam,
     cast,
-    column,
     func,
     insert,
     literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -64,9 +63,12 @@ class NumberUnavailable(Conflict):
         super().__init__(NUMBER_UNAVAILABLE)
 
 
-@dataclass(frozen=True, slots=True)
-class ContactRow:
-    """One contact to upsert: `key` is the caller's (line number, list index); phone is E.164."""
+class ContactRow(NamedTuple):
+    """One contact to upsert: `key` is the caller's (line number, list index); phone is E.164.
+
+    A named tuple, not a dataclass: an import's rows cross a pipe from the forked file reader,
+    and a tuple unpickles several times faster than a frozen dataclass.
+    """
 
     key: int
     phone: str
@@ -186,9 +188,7 @@ def _insert_new(
         return []
     now = consent.recorded_at
     given_at = consent.at or now
-    id_by_phone = _insert_contacts(session, region, rows, given_at, now)
-    contacts = Contact.__table__
-    ids = [id_by_phone[r.phone] for r in rows]
+    new_contacts = _insert_contacts(session, region, rows, given_at, now)
     events = ConsentEvent.__table__
     event = {
         "action": ConsentAction.OPT_IN.value,
@@ -199,10 +199,21 @@ def _insert_new(
         "recorded_at": now,
     }
     constants = [_constant(session, events.c[name], value) for name, value in event.items()]
+    columns = ["contact_id", *event]
+    if _is_postgresql(session):
+        # One statement writes both tables: the events are read from the contacts' RETURNING
+        # rows, not looked up again by id (the foreign key is still checked, row by row).
+        new = new_contacts.cte("new_contacts")
+        opt_ins = insert(events).from_select(columns, select(new.c.id, *constants))
+        written = select(new.c.phone, new.c.id).add_cte(opt_ins.cte("opt_ins"))
+        id_by_phone = dict(session.execute(written).all())
+        return [id_by_phone[r.phone] for r in rows]
+    id_by_phone = dict(session.execute(new_contacts).all())
+    ids = [id_by_phone[r.phone] for r in rows]
+    contacts = Contact.__table__
     session.execute(
         insert(events).from_select(
-            ["contact_id", *event],
-            select(contacts.c.id, *constants).where(_among(session, contacts.c.id, ids)),
+            columns, select(contacts.c.id, *constants).where(_among(contacts.c.id, ids))
         )
     )
     return ids
@@ -210,8 +221,8 @@ def _insert_new(
 
 def _insert_contacts(
     session: Session, region: Region, rows: list[ContactRow], given_at: datetime, now: datetime
-) -> dict[str, int]:
-    """Insert new opted-in contacts in one INSERT … SELECT … RETURNING; their ids by phone."""
+):
+    """The INSERT … SELECT … RETURNING (phone, id) of new opted-in contacts, not yet run."""
     contacts = Contact.__table__
     language = region.default_language
     given = _rows_table(
@@ -236,30 +247,30 @@ def _insert_contacts(
         ["phone", "language", "name", *constants],
         select(given.c.phone, given.c.language, given.c.name, *constants.values()),
     )
-    return dict(session.execute(stmt.returning(contacts.c.phone, contacts.c.id)).all())
+    return stmt.returning(contacts.c.phone, contacts.c.id)
 
 
-def _rows_table(session: Session, columns: dict[str, list]):
-    """Many rows of text as a table in one statement, from one parameter: a JSON array of rows,
-    read by `json_to_recordset` (PostgreSQL) or `json_each` (SQLite).
+def _rows_table(session: Session, columns: dict[str, list], types: dict | None = None):
+    """Many rows as a table in one statement, from one parameter: a JSON array of rows (each an
+    array), taken apart by `json_array_elements` (PostgreSQL) or `json_each` (SQLite). Columns
+    are text unless `types` names another type for them.
 
     Binding one JSON text instead of one parameter set per row is what makes the import's writes
-    cheap next to parsing the numbers (and JSON is written in C, where an array of text
-    parameters would be quoted element by element in Python).
+    cheap next to parsing the numbers: JSON is written in C, where an array of text parameters
+    would be quoted element by element in Python (and an object per row built there, too).
     """
-    names = list(columns)
-    rows = list(zip(*columns.values(), strict=True))
+    types = types or {}
+    rows = json.dumps(list(zip(*columns.values(), strict=True)), ensure_ascii=False)
     if _is_postgresql(session):
-        records = json.dumps(
-            [dict(zip(names, row, strict=True)) for row in rows], ensure_ascii=False
-        )
-        given = func.json_to_recordset(cast(bindparam(None, records, type_=String), JSON))
-        return given.table_valued(*(column(n, String) for n in names)).render_derived(
-            with_types=True
-        )
-    each = func.json_each(bindparam(None, json.dumps(rows, ensure_ascii=False), type_=String))
-    each = each.table_valued("value")
-    picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(names)]
+        each = func.json_array_elements(cast(bindparam(None, rows, type_=String), JSON))
+        value = each.table_valued("value").c.value
+        picked = [
+            cast(value.op("->>")(i), types.get(name, String)).label(name)
+            for i, name in enumerate(columns)
+        ]
+        return select(*picked).subquery()
+    each = func.json_each(bindparam(None, rows, type_=String)).table_valued("value")
+    picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(columns)]
     return select(*picked).select_from(each).subquery()
 
 
@@ -272,10 +283,8 @@ def _dialect_insert(session: Session):
     return postgresql.insert if _is_postgresql(session) else sqlite.insert
 
 
-def _among(session: Session, column, values: list):
-    """`column IN (values)`; on PostgreSQL `= ANY(array)`, one parameter however many values."""
-    if _is_postgresql(session):
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+def _among(column, values: list):
+    """`column IN (values)` on SQLite, the values bound as one JSON parameter."""
     each = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
     return column.in_(select(each.table_valued("value").c.value))
 
@@ -294,22 +303,32 @@ def _add_to_lists(
     session: Session, region: Region, rows: Iterable[ContactRow], outcomes: dict[int, RowOutcome]
 ) -> None:
     """Put each accepted row's contact in its lists, creating lists by name as needed."""
-    wanted: dict[str, set[int]] = defaultdict(set)
+    list_ids: dict[str, int] = {}
+    pairs: set[tuple[int, int]] = set()
     for row in rows:
         outcome = outcomes[row.key]
-        if outcome.status != REJECTED:
-            for name in row.list_names:
-                wanted[name].add(outcome.contact_id)
-    contacts = Contact.__table__
-    for name, contact_ids in wanted.items():
-        contact_list = get_or_create_list(session, region, name)
-        members = select(
-            _constant(session, list_members.c.list_id, contact_list.id), contacts.c.id
-        ).where(_among(session, contacts.c.id, sorted(contact_ids)))
-        # A member already in the list is skipped by its primary key, one index probe per row;
-        # an anti-join against the list would read the whole list again for every chunk.
-        session.execute(
-            _dialect_insert(session)(list_members)
-            .from_select(["list_id", "contact_id"], members)
-            .on_conflict_do_nothing()
-        )
+        if outcome.status == REJECTED:
+            continue
+        for name in row.list_names:
+            if name not in list_ids:
+                list_ids[name] = get_or_create_list(session, region, name).id
+            pairs.add((list_ids[name], outcome.contact_id))
+    if not pairs:
+        return
+    list_ids_column, contact_ids = zip(*sorted(pairs), strict=True)
+    given = _rows_table(
+        session,
+        {"list_id": list_ids_column, "contact_id": contact_ids},
+        {"list_id": Integer, "contact_id": Integer},
+    )
+    # One statement for every list of the chunk, its pairs given as they are: the contacts are
+    # not read again (their foreign keys are checked all the same). A member already in a list
+    # is skipped by its primary key, one index probe per row; an anti-join against the list
+    # would read the whole list again for every chunk.
+    # (`WHERE true`: SQLite would read a bare `FROM … ON CONFLICT` as a join's ON.)
+    members = select(given.c.list_id, given.c.contact_id).where(true())
+    session.execute(
+        _dialect_insert(session)(list_members)
+        .from_select(["list_id", "contact_id"], members)
+        .on_conflict_do_nothing()
+    )

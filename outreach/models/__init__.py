@@ -25,7 +25,7 @@ from outreach.models.imports import ImportJob
 from outreach.models.job import Job, JobStatus
 from outreach.models.message import Direction, Message, MessageStatus
 from outreach.models.pricing import SegmentPrice
-from outreach.models.region import Region
+from outreach.models.region import HotlineMode, Region
 from outreach.models.response import Response, ResponseKind
 from outreach.models.test_phone import TestPhone
 from outreach.models.user import ApiToken, Role, User, user_regions
@@ -37,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Call",
+    "HotlineMode",
     "CallStatus",
     "CallbackRequest",
     "CallbackStatus",

@@ -65,6 +65,9 @@ class Call(Base):
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # An inbound (hotline) call's topic once the caller chose one; outbound calls take their
+    # campaign's topic.
+    menu_topic: Mapped[str | None] = mapped_column(String(64))
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

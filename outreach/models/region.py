@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.models.base import Base, UTCDateTime, utcnow
+
+
+class HotlineMode(enum.StrEnum):
+    """What a call to the region's number (`sender_number`) gets.
+
+    menu: the voice menu (a language choice for people we do not know, then the topics);
+    missed_call: rejected as busy before it is answered (the caller pays nothing) and turned
+    into a call-back request; off: a short "the hotline is closed" and the end of the call.
+    """
+
+    MENU = "menu"
+    MISSED_CALL = "missed_call"
+    OFF = "off"
 
 
 class Region(Base):
@@ -20,6 +34,16 @@ class Region(Base):
     """
 
     __tablename__ = "regions"
+    __table_args__ = (
+        # Calls and SMS to a number find its one region.
+        Index(
+            "uq_regions_sender_number",
+            "sender_number",
+            unique=True,
+            postgresql_where=text("sender_number IS NOT NULL"),
+            sqlite_where=text("sender_number IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -32,6 +56,9 @@ class Region(Base):
     counsellor_hours: Mapped[dict] = mapped_column(JSON, default=dict)
     phone: Mapped[str | None] = mapped_column(String(32))
     sender_number: Mapped[str | None] = mapped_column(String(32))
+    hotline: Mapped[HotlineMode] = mapped_column(
+        String(16), default=HotlineMode.MENU, server_default=HotlineMode.MENU.value
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -49,8 +49,12 @@ def _blueprints() -> list:
         regions,
         simulator,
         test_phones,
+        voice_webhooks,
         webhooks,
     )
+
+    # The voice webhooks are views on the webhooks blueprint, added to it by importing them.
+    assert voice_webhooks.bp is webhooks.bp
 
     return [
         layout.bp,

@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField, StringField, widgets
+from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
 from outreach.access import Scope
@@ -51,6 +51,15 @@ class RegionForm(FlaskForm):
     counsellor_end = StringField("Counsellors until", default="17:00")
     phone = StringField("MRC phone number", validators=[Optional(), Length(max=32)])
     sender_number = StringField("Sender number", validators=[Optional(), Length(max=32)])
+    hotline = SelectField(
+        "Hotline",
+        choices=[
+            SelectChoice(value="menu", label="Voice menu"),
+            SelectChoice(value="missed_call", label="Missed call: reject, then call back"),
+            SelectChoice(value="off", label="Closed"),
+        ],
+        default="menu",
+    )
 
     def to_input(self) -> RegionInput:
         """The form's values as the service's input."""
@@ -67,6 +76,7 @@ class RegionForm(FlaskForm):
             counsellor_end=self.counsellor_end.data,
             phone=self.phone.data,
             sender_number=self.sender_number.data,
+            hotline=self.hotline.data,
         )
 
 

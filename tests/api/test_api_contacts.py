@@ -207,6 +207,11 @@ def test_regions_are_those_the_user_sees(api, make_user):
                 "country": "PK",
                 "timezone": "Asia/Karachi",
                 "languages": ["ur", "ps", "en"],
+                "phone": None,
+                "sender_number": None,
+                "window": {"start": "09:00", "end": "20:00"},
+                "counsellor_hours": {"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:00"},
+                "hotline": "menu",
             },
             isb.get("/api/v1/regions").get_json()["items"][1],
         ]
