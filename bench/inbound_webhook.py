@@ -241,7 +241,7 @@ def gunicorn(app_spec: str, chdir: Path, port: int, args, env: dict, log: Path):
         "--threads",
         str(args.threads),
         "--worker-connections",
-        str(args.worker_connections),
+        str(worker_connections(args)),
         "--keep-alive",
         "5",
         "--log-level",
@@ -266,6 +266,23 @@ def gunicorn(app_spec: str, chdir: Path, port: int, args, env: dict, log: Path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def add_worker_connections(parser: argparse.ArgumentParser) -> None:
+    """The `--worker-connections` option (this bench's and the key-press bench's)."""
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        help="connections a gunicorn worker holds at most (default: its share of --connections)",
+    )
+
+
+def worker_connections(args) -> int:
+    """The connections one gunicorn worker may hold: as asked, else its share of wrk's."""
+    if getattr(args, "worker_connections", None):
+        return args.worker_connections
+    # At least one more than its threads: with none to keep alive gunicorn closes every one.
+    return max(-(-args.connections // args.workers), args.threads + 1)
 
 
 def run_wrk(url: str, script: Path, bodies: Path, seconds: float, args) -> dict[str, float]:
@@ -448,7 +465,7 @@ def report(args, dialect, results) -> None:
     """Each server's figures, the rows each recorded, and the ratios against the targets."""
     print(
         f"database: {dialect}; gunicorn gthread {args.workers} workers × {args.threads} threads,"
-        f" {args.worker_connections} connections each;"
+        f" {worker_connections(args)} connections each;"
         f" wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s;"
         f" {args.contacts:,} contacts, {args.bodies:,} pre-signed bodies"
     )
@@ -510,16 +527,8 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--bodies", type=int, default=50_000, help="pre-signed bodies")
     parser.add_argument("--warmup-bodies", type=int, default=5_000)
-    parser.add_argument(
-        "--worker-connections",
-        type=int,
-        help="connections a gunicorn worker holds at most (default: its share of --connections)",
-    )
-    args = parser.parse_args()
-    if args.worker_connections is None:
-        # At least one more than its threads: with none to keep alive gunicorn closes each one.
-        args.worker_connections = max(-(-args.connections // args.workers), args.threads + 1)
-    bench(args)
+    add_worker_connections(parser)
+    bench(parser.parse_args())
 
 
 if __name__ == "__main__":
