@@ -62,6 +62,15 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         # worker must see the same folder (one machine's disk, or a shared mount at that path).
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": 200 * 1024 * 1024,
+        # Uploaded voice recordings: in the database unless this names a folder (every server
+        # process must see the same one); files there are named by their hash and never change.
+        "AUDIO_STORAGE": env.get("AUDIO_STORAGE") or None,
+        # Languages Twilio's text-to-speech speaks well enough to stand in for a recording.
+        "VOICE_TTS_LANGUAGES": tuple(
+            lang.strip()
+            for lang in env.get("VOICE_TTS_LANGUAGES", "en,ru").split(",")
+            if lang.strip()
+        ),
         "LOGIN_RATE_LIMIT": "10 per minute",
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "TRUSTED_PROXIES": _trusted_proxies(env.get("TRUSTED_PROXIES")),

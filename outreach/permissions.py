@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     REGIONS_EDIT = "regions.edit"
     PRICES_EDIT = "prices.edit"
     TEST_PHONES_EDIT = "test_phones.edit"
+    PROMPTS_MANAGE = "prompts.manage"
 
 
 CONSENT_ACTIONS = {
@@ -61,6 +62,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REGIONS_EDIT: _ADMINS,
     Action.PRICES_EDIT: _ADMINS,
     Action.TEST_PHONES_EDIT: _ADMINS,
+    Action.PROMPTS_MANAGE: _MANAGERS,
 }
 
 _REFUSALS = {
@@ -74,6 +76,7 @@ _REFUSALS = {
     Action.REGIONS_EDIT: "only admins may add or change regions",
     Action.PRICES_EDIT: "only admins may set prices",
     Action.TEST_PHONES_EDIT: "only admins may register test phones",
+    Action.PROMPTS_MANAGE: "only coordinators and admins may see and upload voice prompts",
 }
 
 

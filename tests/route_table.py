@@ -26,7 +26,14 @@ from outreach.models import (
 INT_ARGUMENT = re.compile(r"<int(?:\([^)]*\))?:(\w+)>")
 ANY_ARGUMENT = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
 # Served to anyone (or to the provider, which signs): nothing to declare.
-PUBLIC_ENDPOINTS = {"static", "layout.static", "auth.login", "auth.logout", "api.openapi"}
+PUBLIC_ENDPOINTS = {
+    "static",
+    "layout.static",
+    "auth.login",
+    "auth.logout",
+    "api.openapi",
+    "audio.serve",  # Twilio fetches <Play> URLs without credentials
+}
 PUBLIC_PREFIXES = ("webhooks.",)
 
 
@@ -111,6 +118,11 @@ def records_of(make_contact, region_code: str = "pk-isb") -> dict:
         "country": region.country,
         "action": "pause",
         "filename": "app.css",
+        "topic": "job-fair",
+        "prompt": "start",
+        "language": "en",
+        "sha256": "0" * 64,
+        "ext": "wav",
         "call_id": call.id,
         "node": "start",
     }

@@ -25,6 +25,7 @@ from outreach.models.imports import ImportJob
 from outreach.models.job import Job, JobStatus
 from outreach.models.message import Direction, Message, MessageStatus
 from outreach.models.pricing import SegmentPrice
+from outreach.models.recording import Recording
 from outreach.models.region import HotlineMode, Region
 from outreach.models.response import Response, ResponseKind
 from outreach.models.test_phone import TestPhone
@@ -58,6 +59,7 @@ __all__ = [
     "JobStatus",
     "Message",
     "MessageStatus",
+    "Recording",
     "Recurrence",
     "Region",
     "Response",

@@ -38,6 +38,7 @@ def _blueprints() -> list:
     """Each blueprint module of the web layer; add new ones here."""
     from outreach.web import (
         api,
+        audio,
         auth,
         campaigns,
         contacts,
@@ -49,6 +50,7 @@ def _blueprints() -> list:
         regions,
         simulator,
         test_phones,
+        voice_prompts,
         voice_webhooks,
         webhooks,
     )
@@ -68,6 +70,8 @@ def _blueprints() -> list:
         simulator.bp,
         prices.bp,
         test_phones.bp,
+        voice_prompts.bp,
         api.bp,
+        audio.bp,
         webhooks.bp,
     ]

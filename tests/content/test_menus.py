@@ -63,6 +63,14 @@ def test_common_prompts_are_all_there_in_every_language_and_render():
         assert "3" in render_text(template, SAMPLE)
 
 
+def test_the_hotline_topic_list_offers_each_hotline_topic_by_its_key_in_every_language():
+    common = load_common()
+    keys = [str(i) for i in range(1, len(common.hotline_topics) + 1)] + ["9"]
+    for lang, text in common.prompts["hotline_topics"].texts.items():
+        positions = [text.find(key) for key in keys]
+        assert -1 not in positions and positions == sorted(positions), lang
+
+
 def test_fixed_keys_are_the_same_in_every_node():
     assert FIXED_KEYS == {
         "9": MenuAction.CALLBACK,

@@ -6,10 +6,11 @@ the shipped content; it speaks the seam's shapes (`outreach.content.menus`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 from outreach.content.menus import MenuAction, MenuKey, MenuNode, Prompt, VoiceMenu
-from outreach.voice import catalog
+from outreach.voice import catalog, prompts
 
 TOPIC = "irregular-migration"
 LANGUAGES = ("en", "ur", "ps", "ru", "tg", "ky", "uz", "fa-AF")
@@ -70,3 +71,6 @@ def install(monkeypatch) -> None:
     monkeypatch.setattr(catalog, "load_topics", lambda: topics)
     common = SimpleNamespace(prompts=COMMON_PROMPTS, hotline_topics=[TOPIC, "job-fair"])
     monkeypatch.setattr(catalog, "load_common", lambda: common)
+    # These made-up prompts have no recordings: every one is said, so tests read its text (the
+    # shipped placeholders belong to the real prompts that share some of these names).
+    monkeypatch.setattr(prompts, "SHIPPED_DIR", Path(__file__).parent / "no-shipped-audio")

@@ -46,6 +46,7 @@ class Operation:
     public: bool = False
     tags: tuple[str, ...] = field(default_factory=tuple)
     action: Action | None = None
+    raw_body: tuple[str, ...] = ()  # media types of a body the view reads itself (audio)
 
 
 class ApiRegistry:
@@ -69,6 +70,7 @@ class ApiRegistry:
         public: bool = False,
         tag: str,
         action: Action | None = None,
+        raw_body: tuple[str, ...] = (),
     ) -> Callable:
         """Register a view; it gets `query=` and `body=` parsed, and returns (model, status).
 
@@ -107,6 +109,7 @@ class ApiRegistry:
                 public=public,
                 tags=(tag,),
                 action=action,
+                raw_body=raw_body,
             )
             handle.required_action = action
             self.operations.append(operation)
@@ -200,6 +203,11 @@ def _operation(op: Operation, schemas: dict) -> dict:
             "required": _body_required(op.body),
             "content": {"application/json": {"schema": schemas[_key(op.body)]}},
         }
+    if op.raw_body:
+        result["requestBody"] = {
+            "required": True,
+            "content": {t: {"schema": {"contentMediaType": t}} for t in op.raw_body},
+        }
     if op.public:
         result["security"] = []
     return result
@@ -230,7 +238,7 @@ def _responses(op: Operation, schemas: dict) -> dict:
         wanted.add(404)
     if op.body is not None:
         wanted.update({400, 415, 422})
-    if op.query is not None:
+    if op.query is not None or op.raw_body:
         wanted.add(422)
     for status in sorted(wanted):
         responses.setdefault(str(status), {"description": _STANDARD_ERRORS[status], **error})
