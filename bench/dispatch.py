@@ -58,7 +58,9 @@ SERVER_START_SECONDS = 60  # the child must say where it listens within this
 SERVER_STOP_SECONDS = 30  # … and hand its record back within this once asked to stop
 
 
-def serve_fake_twilio(conn, account_sid: str, auth_token: str, latency: float) -> None:
+def serve_fake_twilio(
+    conn, account_sid: str, auth_token: str, latency: float, kind: str = "Messages"
+) -> None:
     """Child process: run `FakeTwilio` until told to stop (or the parent is gone), send the record.
 
     Sends `base_url` first; on "stop" (or EOF) stops the server and sends a dict with every
@@ -75,7 +77,7 @@ def serve_fake_twilio(conn, account_sid: str, auth_token: str, latency: float) -
             conn.recv()
     finally:
         server.stop()
-    creates = [r for r in server.requests if r.is_create and r.path.endswith("/Messages.json")]
+    creates = [r for r in server.requests if r.is_create and r.path.endswith(f"/{kind}.json")]
     record = {
         "starts": [r.started for r in creates],
         "to": [r.form.get("To") for r in creates],
@@ -109,13 +111,14 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def twilio_server_process(latency: float):
-    """`FakeTwilio` on 127.0.0.1 in a spawned child process; stopped on the way out, always."""
+def twilio_server_process(latency: float, kind: str = "Messages"):
+    """`FakeTwilio` on 127.0.0.1 in a spawned child process; stopped on the way out, always.
+    Its record holds the creates of `kind` (Messages or Calls)."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     process = ctx.Process(
         target=serve_fake_twilio,
-        args=(child, _common.ACCOUNT_SID, _common.AUTH_TOKEN, latency),
+        args=(child, _common.ACCOUNT_SID, _common.AUTH_TOKEN, latency, kind),
         name="fake-twilio",
         daemon=True,
     )

@@ -93,6 +93,8 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         # supervisor restarts it; a claim no live worker renewed for this long is given back.
         "WORKER_GIVE_UP_SECONDS": float(env.get("WORKER_GIVE_UP_SECONDS", "300")),
         "CLAIM_TIMEOUT_SECONDS": float(env.get("CLAIM_TIMEOUT_SECONDS", "300")),
+        # A placed call with no status callback for this long is ended (see voice/sweeper.py).
+        "CALL_SWEEP_SECONDS": float(env.get("CALL_SWEEP_SECONDS", "7200")),
     }
     settings.update(overrides)
     return settings

@@ -32,6 +32,7 @@ from outreach.messaging.provider import Provider
 from outreach.messaging.registry import DEFAULT_CONCURRENCY, app_provider
 from outreach.models import utcnow
 from outreach.resilience import Step
+from outreach.voice.dialer import Dialer
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,17 @@ class Worker:
             self.sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
         self.dispatcher = Dispatcher(self.sessions, self.provider, app.config, settings)
         self.health = self.dispatcher.health
+        # The dialer places voice calls in the dispatcher's name: its heartbeat covers both.
+        self.dialer = Dialer(
+            self.sessions,
+            self.provider,
+            app.config,
+            settings,
+            worker_id=self.dispatcher.worker_id,
+            beats=False,
+            sweep_after=timedelta(seconds=app.config["CALL_SWEEP_SECONDS"]),
+            health=self.health,
+        )
         self._ticking = Step("campaign tick", self.health)
         # Jobs are claimed in the dispatcher's name: its heartbeat says this worker is alive.
         self.jobs = JobRunner(self.sessions, self.dispatcher.worker_id, app.config, self.health)
@@ -95,6 +107,7 @@ class Worker:
         )
         self._thread: threading.Thread | None = None
         self._jobs_thread: threading.Thread | None = None
+        self._dialer_thread: threading.Thread | None = None
 
     def tick(self) -> None:
         """Fire due campaigns and close finished runs; a failure backs off (later ticks are
@@ -117,6 +130,8 @@ class Worker:
         self._thread.start()
         self._jobs_thread = threading.Thread(target=self.jobs.run, name="jobs", daemon=True)
         self._jobs_thread.start()
+        self._dialer_thread = threading.Thread(target=self.dialer.run, name="dialer", daemon=True)
+        self._dialer_thread.start()
         threading.Thread(target=self._watch, name="watchdog", daemon=True).start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -124,7 +139,10 @@ class Worker:
         self._stopped.set()
         self.dispatcher.stop_event.set()
         self.jobs.stop_event.set()  # a running job goes back to the queue at its next step
+        self.dialer.stop_event.set()
         self.scheduler.shutdown(wait=True)
+        if self._dialer_thread is not None:
+            self._dialer_thread.join(timeout)
         if self._thread is not None:
             self._thread.join(timeout)
         if self._jobs_thread is not None:
@@ -147,6 +165,7 @@ class Worker:
         # requests in flight get a moment to finish.
         self.dispatcher.stop_event.set()
         self.jobs.stop_event.set()
+        self.dialer.stop_event.set()
         if self._thread is not None:
             self._thread.join(5.0)
         self.on_give_up()

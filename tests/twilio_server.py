@@ -55,6 +55,7 @@ ERRORS = {
     20500: (500, "Internal Server Error"),
     20503: (503, "Service Unavailable"),
     21205: (400, "Url parameter is required."),
+    21220: (400, "Call is not in-progress. Cannot redirect."),
     21211: (400, "The 'To' number {to} is not a valid phone number."),
     21408: (400, "Permission to send an SMS has not been enabled for the region of {to}."),
     21602: (400, "Message body is required."),
@@ -208,13 +209,15 @@ class FakeTwilio:
         self.hang_seconds = hang_seconds
         self.deliver: Deliver = deliver or http_deliver
         self.auto_callbacks = auto_callbacks
+        # The time call status callbacks carry in `Timestamp` (a test may set it to its own).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.validator = RequestValidator(auth_token)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._faults: list[Fault] = []
         self._recipient_faults: dict[str, Fault] = {}
         self._outcomes: dict[str, tuple[tuple[str, ...], int | None]] = {}
-        self._call_outcomes: dict[str, tuple[str, int]] = {}
+        self._call_outcomes: dict[str, tuple[str, int, str]] = {}
         self._outbox: queue.Queue[Callback | None] = queue.Queue()
         self._server: Any = None
         self._threads: list[threading.Thread] = []
@@ -323,10 +326,14 @@ class FakeTwilio:
         with self._lock:
             self._outcomes[to] = (statuses, error_code)
 
-    def set_call_outcome(self, to: str, status: str = "completed", duration: int = 30) -> None:
-        """How a call to `to` ends: completed, busy, no-answer, failed, canceled."""
+    def set_call_outcome(
+        self, to: str, status: str = "completed", duration: int = 30, answered_by: str = "human"
+    ) -> None:
+        """How a call to `to` ends: completed, busy, no-answer, failed, canceled; and, for an
+        answered call placed with machine detection, who answered (`human`, `machine_end_beep`,
+        …, as Twilio's AnsweredBy)."""
         with self._lock:
-            self._call_outcomes[to] = (status, duration)
+            self._call_outcomes[to] = (status, duration, answered_by)
 
     def clear_faults(self) -> None:
         """Drop queued faults, failing recipients and outcomes."""
@@ -424,6 +431,10 @@ class FakeTwilio:
             raise ValueError(f"unknown order {order!r}")
         if duplicate:
             batch = batch + batch
+        if order == "sent" and not duplicate:
+            # In order, each resource moves on as its callback goes out, as on Twilio: the app
+            # may change a live call (an answering machine) between two of its callbacks.
+            return [self._advance([c]) or self._deliver(c) for c in batch]
         self._advance(batch)
         return [self._deliver(c) for c in batch]
 
@@ -520,11 +531,13 @@ class FakeTwilio:
             "Direction": "outbound-api",
             "From": call["from"],
             "SequenceNumber": str(seq),
-            "Timestamp": _rfc2822(datetime.now(UTC)),
+            "Timestamp": _rfc2822(self.clock()),
             "To": call["to"],
         }
         if status == "completed":
             params["CallDuration"] = params["Duration"] = str(call["_duration"])
+            if call.get("_answered_by"):
+                params["AnsweredBy"] = call["_answered_by"]
         return self._signed("call-status", call["sid"], url, params)
 
     def _plan_message(self, message: dict[str, Any]) -> list[Callback]:
@@ -546,7 +559,46 @@ class FakeTwilio:
         wanted = set(events) or {"completed"}
         order = ["initiated", "ringing", "answered", "completed"]
         chosen = [statuses[e] for e in order if e in wanted and e in statuses]
-        return [self._call_callback(call, url, s, i) for i, s in enumerate(chosen)]
+        planned = [self._call_callback(call, url, s, i) for i, s in enumerate(chosen)]
+        if final == "completed" and call["_amd_callback"]:
+            # Asynchronous AMD reports while the call goes on: before it completes.
+            planned.insert(len(planned) - 1, self._amd_callback(call))
+        return planned
+
+    def _amd_callback(self, call: dict[str, Any]) -> Callback:
+        params = {
+            "AccountSid": self.account_sid,
+            "AnsweredBy": call["_answered_by"] or "unknown",
+            "CallSid": call["sid"],
+            "MachineDetectionDuration": "4200",
+        }
+        return self._signed("call-amd", call["sid"], call["_amd_callback"], params)
+
+    def _update_call(self, sid: str, record: RecordedRequest) -> Response:
+        """Change a live call as Twilio does: new `Twiml` or `Url` to play, or `Status` to end
+        it; a call that has ended cannot be changed (21220)."""
+        form = record.form
+        with self._lock:
+            call = self._calls.get(sid)
+            if call is None:
+                return self._error(404, 20404)
+            if call["status"] in ("completed", "busy", "no-answer", "failed", "canceled"):
+                return self._error(400, 21220)
+            call["_updates"].append(dict(form))
+            if form.get("Twiml"):
+                call["_twiml"] = form["Twiml"]
+            if form.get("Url"):
+                call["_url"] = form["Url"]
+            if form.get("Status") in ("completed", "canceled"):
+                call["status"] = form["Status"]
+            resource = dict(call)
+        record.resource = _public(resource)
+        return self._json(200, resource)
+
+    def call_updates(self, sid: str) -> list[dict[str, str]]:
+        """The updates the app posted to a live call, in order."""
+        with self._lock:
+            return list(self._calls[sid]["_updates"])
 
     def _queue_callbacks(self, callbacks: list[Callback]) -> None:
         if self.auto_callbacks:
@@ -560,7 +612,9 @@ class FakeTwilio:
         """Set each resource's status to the latest (in plan order) of its callbacks."""
         latest: dict[str, Callback] = {}
         for c in callbacks:
-            if c.kind != "inbound-sms" and (c.sid not in latest or c.seq > latest[c.sid].seq):
+            if c.kind not in ("inbound-sms", "call-amd") and (
+                c.sid not in latest or c.seq > latest[c.sid].seq
+            ):
                 latest[c.sid] = c
         now = _rfc2822(datetime.now(UTC))
         with self._lock:
@@ -632,6 +686,8 @@ class FakeTwilio:
         kind, sid = match["kind"], match["sid"]
         if request.method == "GET" and sid is None:
             return self._list(kind, request)
+        if sid is not None and request.method == "POST" and kind == "Calls":
+            return self._update_call(sid, record)
         if sid is not None or request.method == "GET":
             return self._fetch(kind, sid, record) if request.method == "GET" else self._error(405)
         if request.method != "POST":
@@ -720,7 +776,7 @@ class FakeTwilio:
         if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
             return self._error(400, 21205)
         with self._lock:
-            final, duration = self._call_outcomes.get(to, ("completed", 30))
+            final, duration, answered_by = self._call_outcomes.get(to, ("completed", 30, "human"))
         sid, now = _sid("CA"), _rfc2822(datetime.now(UTC))
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid}.json"
         call = {
@@ -756,6 +812,13 @@ class FakeTwilio:
             "_twiml": form.get("Twiml"),
             "_final_status": final,
             "_duration": duration,
+            "_timeout": form.get("Timeout"),
+            "_machine_detection": form.get("MachineDetection"),
+            "_amd_callback": form.get("AsyncAmdStatusCallback")
+            if form.get("AsyncAmd") == "true"
+            else None,
+            "_answered_by": answered_by if form.get("MachineDetection") else None,
+            "_updates": [],
         }
         events = record.form_lists.get("StatusCallbackEvent", [])
         return self._created(self._calls, call, lambda c: self._plan_call(c, events), record)

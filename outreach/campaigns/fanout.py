@@ -1,4 +1,5 @@
-"""Fan-out: one outbound message row per eligible contact, in one set-based, idempotent statement.
+"""Fan-out: one outbound message (SMS) or call (voice) row per eligible contact, in one
+set-based, idempotent statement, written before anything is sent or placed.
 
 Eligible: opted in now, in the campaign's regions or lists, and — for a recurring campaign — not
 sent this campaign's message within the recurrence period. `(run_id, contact_id)` is unique and
@@ -14,8 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.models import (
+    Call,
+    CallStatus,
     Campaign,
     CampaignRun,
+    Channel,
     ConsentState,
     Contact,
     Direction,
@@ -48,8 +52,8 @@ def audience_filter(campaign: Campaign):
     return and_(Contact.consent == ConsentState.OPTED_IN, or_(*audience) if audience else false())
 
 
-def _recently_sent(campaign: Campaign, since: datetime):
-    earlier = Message.__table__.alias("earlier")
+def _recently_sent(campaign: Campaign, since: datetime, model=Message):
+    earlier = model.__table__.alias("earlier")
     return exists().where(
         earlier.c.campaign_id == campaign.id,
         earlier.c.contact_id == Contact.id,
@@ -59,11 +63,16 @@ def _recently_sent(campaign: Campaign, since: datetime):
 
 
 def fan_out(session: Session, campaign: Campaign, run: CampaignRun, now: datetime) -> int:
-    """Queue the run's messages; returns how many rows were added."""
+    """Queue the run's messages, or its calls for a voice campaign; how many rows were added.
+
+    A call's language is its contact's (a call plays the contact's language, no menu).
+    """
+    voice = campaign.channel == Channel.VOICE
+    model = Call if voice else Message
     condition = audience_filter(campaign)
     if campaign.recurrence:
         since = run.scheduled_for - RECURRENCE_PERIOD[Recurrence(campaign.recurrence)]
-        condition = and_(condition, ~_recently_sent(campaign, since))
+        condition = and_(condition, ~_recently_sent(campaign, since, model))
     columns = {
         "direction": literal(Direction.OUTBOUND.value),
         "campaign_id": literal(campaign.id),
@@ -72,15 +81,16 @@ def fan_out(session: Session, campaign: Campaign, run: CampaignRun, now: datetim
         "region_id": Contact.region_id,
         "to_phone": Contact.phone,
         "language": Contact.language,
-        "segments": literal(1),
-        "status": literal(MessageStatus.QUEUED.value),
+        "status": literal((CallStatus.QUEUED if voice else MessageStatus.QUEUED).value),
         "attempts": literal(0),
-        "next_attempt_at": literal(now, Message.next_attempt_at.type),
-        "created_at": literal(now, Message.created_at.type),
-        "updated_at": literal(now, Message.updated_at.type),
+        "next_attempt_at": literal(now, model.next_attempt_at.type),
+        "created_at": literal(now, model.created_at.type),
+        "updated_at": literal(now, model.updated_at.type),
     }
+    if not voice:
+        columns["segments"] = literal(1)
     rows = select(*columns.values()).where(condition)
-    insert = _dialect_insert(session)(Message).from_select(list(columns), rows)
+    insert = _dialect_insert(session)(model).from_select(list(columns), rows)
     insert = insert.on_conflict_do_nothing(index_elements=["run_id", "contact_id"])
     return session.execute(insert, execution_options={"preserve_rowcount": True}).rowcount
 

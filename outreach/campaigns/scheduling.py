@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from outreach.campaigns.fanout import fan_out
 from outreach.campaigns.lifecycle import CampaignEvent, apply_event
 from outreach.models import (
+    Call,
+    CallStatus,
     Campaign,
     CampaignRun,
     CampaignStatus,
@@ -28,6 +30,17 @@ from outreach.models import (
 
 GRACE = timedelta(minutes=30)
 _OPEN = (MessageStatus.QUEUED, MessageStatus.HELD, MessageStatus.SENDING)
+# A call is open until it ends: a retry to come, or a call still ringing or under way.
+_OPEN_CALLS = (
+    CallStatus.QUEUED,
+    CallStatus.HELD,
+    CallStatus.RETRY_PENDING,
+    CallStatus.DIALING,
+    CallStatus.INITIATED,
+    CallStatus.RINGING,
+    CallStatus.IN_PROGRESS,
+)
+_UNPLACED_CALLS = (CallStatus.QUEUED, CallStatus.HELD, CallStatus.RETRY_PENDING)
 
 
 def next_occurrence(after: datetime, recurrence: str | None) -> datetime | None:
@@ -102,9 +115,10 @@ def _following(scheduled_for: datetime, recurrence: str | None, now: datetime):
 def close_finished_runs(session: Session, now: datetime) -> int:
     """Mark runs with nothing left to send done, and finish campaigns with no run to come."""
     pending = exists().where(Message.run_id == CampaignRun.id, Message.status.in_(_OPEN))
+    calling = exists().where(Call.run_id == CampaignRun.id, Call.status.in_(_OPEN_CALLS))
     runs = list(
         session.execute(
-            select(CampaignRun).where(CampaignRun.status == RunStatus.SENDING, ~pending)
+            select(CampaignRun).where(CampaignRun.status == RunStatus.SENDING, ~pending, ~calling)
         ).scalars()
     )
     for run in runs:
@@ -118,7 +132,8 @@ def close_finished_runs(session: Session, now: datetime) -> int:
 
 
 def cancel_pending_messages(session: Session, campaign: Campaign, now: datetime) -> int:
-    """A cancelled campaign's unsent messages become failed (`cancelled`); none goes out."""
+    """A cancelled campaign's unsent messages become failed (`cancelled`) and its unplaced calls
+    canceled; none goes out. Returns how many messages were stopped."""
     result = session.execute(
         update(Message)
         .where(
@@ -129,6 +144,18 @@ def cancel_pending_messages(session: Session, campaign: Campaign, now: datetime)
             status=MessageStatus.FAILED,
             error_code="cancelled",
             error_message="the campaign was cancelled before this message was sent",
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(Call)
+        .where(Call.campaign_id == campaign.id, Call.status.in_(_UNPLACED_CALLS))
+        .values(
+            status=CallStatus.CANCELED,
+            claimed_by=None,
+            error_code="cancelled",
+            error_message="the campaign was cancelled before this call was placed",
             updated_at=now,
         ),
         execution_options={"synchronize_session": False},

@@ -23,6 +23,9 @@ from outreach.models import (
 from outreach.regions import parse_minutes, region_by_code
 
 MIN_RATE, MAX_RATE, DEFAULT_RATE = 1.0, 100.0, 10.0
+MIN_CALLS, MAX_CALLS, DEFAULT_CALLS = 0.1, 20.0, 1.0
+MAX_RETRIES, DEFAULT_RETRIES, DEFAULT_RETRY_MINUTES = 5, 2, 30.0
+MACHINE_CHOICES = ("message", "hangup")
 
 
 @dataclass
@@ -41,6 +44,11 @@ class CampaignInput:
     window_start: str | None = None
     window_end: str | None = None
     rate_per_second: float | None = None
+    # Voice only
+    calls_per_second: float | None = None
+    retry_max: int | None = None
+    retry_interval_minutes: float | None = None
+    machine: str | None = None
 
 
 def create_campaign(
@@ -64,9 +72,16 @@ def create_campaign(
     campaign.window_start, campaign.window_end = _window(data, problems)
     if not data.regions and not data.lists:
         problems["regions"] = "choose at least one region or list"
+    voice = data.channel == Channel.VOICE
+    if voice:
+        _voice_settings(campaign, data, problems)
+    else:
+        _no_voice_settings(data, problems)
     if topic is not None:
-        campaign.texts = _texts(topic, data.texts, problems)
+        campaign.texts = {} if voice else _texts(topic, data.texts, problems)
         campaign.fields = _fields(topic, data.fields, problems)
+        if voice and getattr(topic, "voice", True) is None:
+            problems["topic"] = f"the topic {data.topic!r} has no voice menu"
     if problems:
         raise ValidationFailed("the campaign has problems", problems)
     session.add(campaign)
@@ -99,9 +114,43 @@ def _name(name: str, problems: dict) -> str:
 
 
 def _channel(channel: str, problems: dict) -> str:
-    if channel != Channel.SMS:
-        problems["channel"] = "only sms campaigns can be composed here"
+    if channel not in set(Channel):
+        problems["channel"] = "sms or voice"
     return channel
+
+
+def _voice_settings(campaign: Campaign, data: CampaignInput, problems: dict) -> None:
+    """A voice campaign's pace, retries and machine choice; it has no texts nor SMS rate."""
+    if data.texts:
+        problems["texts"] = "a voice campaign plays its topic's menu: no texts"
+    if data.rate_per_second is not None:
+        problems["rate_per_second"] = "a voice campaign is paced by calls_per_second"
+    calls = DEFAULT_CALLS if data.calls_per_second is None else data.calls_per_second
+    if not MIN_CALLS <= calls <= MAX_CALLS:
+        problems["calls_per_second"] = f"between {MIN_CALLS:g} and {MAX_CALLS:g} calls a second"
+    retries = DEFAULT_RETRIES if data.retry_max is None else data.retry_max
+    if not 0 <= retries <= MAX_RETRIES:
+        problems["retries.max"] = f"from 0 to {MAX_RETRIES} retries"
+    minutes = DEFAULT_RETRY_MINUTES
+    if data.retry_interval_minutes is not None:
+        minutes = data.retry_interval_minutes
+    if not 0 <= minutes <= 7 * 24 * 60:
+        problems["retries.interval_minutes"] = "minutes from 0 to a week"
+    if data.machine not in (None, *MACHINE_CHOICES):
+        problems["machine"] = "message, hangup or null"
+    campaign.calls_per_second, campaign.retry_max = calls, retries
+    campaign.retry_interval_minutes, campaign.machine = minutes, data.machine
+
+
+def _no_voice_settings(data: CampaignInput, problems: dict) -> None:
+    voice_only = {
+        "calls_per_second": data.calls_per_second,
+        "retries": data.retry_max if data.retry_max is not None else data.retry_interval_minutes,
+        "machine": data.machine,
+    }
+    for name, value in voice_only.items():
+        if value is not None:
+            problems[name] = "only for voice campaigns"
 
 
 def _region(session, scope, code, problems):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.models import CallbackRequest, ConsentEvent, Contact, Response, User
+from outreach.models import Call, CallbackRequest, ConsentEvent, Contact, Response, User
 
 
 def consent_history_with_staff(
@@ -27,6 +27,17 @@ def responses_of(session: Session, contact: Contact) -> list[Response]:
         select(Response)
         .where(Response.contact_id == contact.id)
         .order_by(Response.at.desc(), Response.id.desc())
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def calls_of(session: Session, contact: Contact, limit: int = 200) -> list[Call]:
+    """A contact's calls, newest first (the latest `limit`)."""
+    stmt = (
+        select(Call)
+        .where(Call.contact_id == contact.id)
+        .order_by(Call.created_at.desc(), Call.id.desc())
+        .limit(limit)
     )
     return list(session.execute(stmt).scalars())
 

@@ -63,11 +63,15 @@ def sender_for(region: Region, config: dict) -> tuple[str | None, str | None]:
     return f"MRC {region.code}", None
 
 
+def app_base_url(config: dict) -> str:
+    """Where the provider reaches the app: PUBLIC_BASE_URL, else the local server's URL."""
+    base = config.get("PUBLIC_BASE_URL") or config.get("LOCAL_BASE_URL") or "http://127.0.0.1:5000"
+    return base.rstrip("/")
+
+
 def status_callback_url(config: dict, message_id: int) -> str:
     """Where the provider reports this message's status; the id ties it to its row."""
-    base = config.get("PUBLIC_BASE_URL") or config.get("LOCAL_BASE_URL") or "http://127.0.0.1:5000"
-    base = base.rstrip("/")
-    return f"{base}/webhooks/twilio/sms/status?m={message_id}"
+    return f"{app_base_url(config)}/webhooks/twilio/sms/status?m={message_id}"
 
 
 def region_zone(region: Region) -> ZoneInfo:

@@ -110,18 +110,20 @@ def claim_batch(session: Session, worker_id: str, now: datetime, limit: int) -> 
     return sorted(claimed.scalars())
 
 
-def may_receive():
+def may_receive(row=Message):
     """The recipient may be sent to now: its contact is opted in, and no contact with the number
-    it goes to has opted out (a test send has no contact but may go to a contact's number)."""
+    it goes to has opted out (a test send has no contact but may go to a contact's number).
+
+    `row` is the outbound model, `Message` or `Call`: both have `contact_id` and `to_phone`."""
     contact_opted_in = or_(
-        Message.contact_id.is_(None),
+        row.contact_id.is_(None),
         select(Contact.id)
-        .where(Contact.id == Message.contact_id, Contact.consent == ConsentState.OPTED_IN)
+        .where(Contact.id == row.contact_id, Contact.consent == ConsentState.OPTED_IN)
         .exists(),
     )
     number_opted_out = (
         select(Contact.id)
-        .where(Contact.phone == Message.to_phone, Contact.consent != ConsentState.OPTED_IN)
+        .where(Contact.phone == row.to_phone, Contact.consent != ConsentState.OPTED_IN)
         .exists()
     )
     return and_(contact_opted_in, ~number_opted_out)

@@ -22,12 +22,20 @@ class OutboundSms:
     status_callback: str | None
 
 
+CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
+
+
 @dataclass(frozen=True)
 class OutboundCall:
+    """One call to start: its TwiML comes from `url`; `amd_callback` asks for asynchronous
+    machine detection (the person hears the menu at once, the app is told who answered)."""
+
     to: str
     sender: str | None
     url: str
     status_callback: str | None
+    timeout: int = 30  # seconds to let it ring
+    amd_callback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,9 @@ class Provider(Protocol):
 
     def start_call(self, call: OutboundCall) -> Receipt:
         """Start one outbound call; raise ProviderError when it is not accepted."""
+
+    def update_call(self, sid: str, *, twiml: str | None = None, status: str | None = None):
+        """Change a live call: play `twiml` now, or end it (`status="completed"`)."""
 
     def find_sms(self, to: str, body: str, since: datetime) -> list[Receipt]:
         """The messages to `to` with `body` the provider accepted since `since`, newest first."""

@@ -72,6 +72,7 @@ class SimulatorProvider:
         self.account_sid = config.get("TWILIO_ACCOUNT_SID") or SIMULATED_ACCOUNT
         self.deliver = deliver
         self._accepted: dict[str, tuple[str, str, datetime]] = {}
+        self._calls: dict[str, OutboundCall] = {}  # calls ringing or answered, by SID
         self._lock = threading.Lock()
         self._callbacks: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -95,8 +96,40 @@ class SimulatorProvider:
         return Receipt(sid=sid, status="queued")
 
     def start_call(self, call: OutboundCall) -> Receipt:
-        """Accept the call; the simulator page plays its menu."""
-        return Receipt(sid="CA" + uuid.uuid4().hex, status="queued")
+        """Accept the call and report it ringing; the simulator page answers it and plays its
+        menu (the phone rings until then, as a real one would)."""
+        sid = "CA" + uuid.uuid4().hex
+        with self._lock:
+            self._calls[sid] = call
+        for status in ("initiated", "ringing"):
+            self._queue_call_status(sid, call, status)
+        return Receipt(sid=sid, status="queued")
+
+    def update_call(self, sid: str, *, twiml: str | None = None, status: str | None = None):
+        """Change a live call: ending it reports it completed, as Twilio does."""
+        with self._lock:
+            call = self._calls.get(sid)
+            if call is not None and status == "completed":
+                del self._calls[sid]
+        if call is not None and status == "completed":
+            self._queue_call_status(sid, call, "completed")
+
+    def _queue_call_status(self, sid: str, call: OutboundCall, status: str) -> None:
+        if not call.status_callback or self.deliver is None:
+            return
+        form = {
+            "CallSid": sid,
+            "AccountSid": self.account_sid,
+            "CallStatus": status,
+            "Direction": "outbound-api",
+            "To": call.to,
+            "From": call.sender or "",
+            "ApiVersion": "2010-04-01",
+        }
+        if status == "completed":
+            form["CallDuration"] = "0"
+        self._callbacks.put((call.status_callback, form))
+        self._ensure_thread()
 
     def find_sms(self, to: str, body: str, since: datetime) -> list[Receipt]:
         """Messages accepted since `since` with this recipient and body."""

@@ -9,7 +9,13 @@ import requests
 import urllib3
 from twilio.base.exceptions import TwilioRestException
 
-from outreach.messaging.provider import OutboundCall, OutboundSms, ProviderError, Receipt
+from outreach.messaging.provider import (
+    CALL_EVENTS,
+    OutboundCall,
+    OutboundSms,
+    ProviderError,
+    Receipt,
+)
 from outreach.messaging.twilio_http import build_twilio_client
 
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -63,16 +69,36 @@ class TwilioProvider:
         return Receipt(sid=message.sid, status=message.status)
 
     def start_call(self, call: OutboundCall) -> Receipt:
-        """Start one call whose TwiML comes from `call.url`."""
+        """Start one call whose TwiML comes from `call.url`, with status callbacks, a ring
+        timeout and, when asked, asynchronous machine detection that waits for the beep."""
+        kwargs = {}
+        if call.amd_callback:
+            kwargs = {
+                "machine_detection": "DetectMessageEnd",
+                "async_amd": "true",
+                "async_amd_status_callback": call.amd_callback,
+                "async_amd_status_callback_method": "POST",
+            }
         with _translated_errors(self.client):
             created = self.client.calls.create(
                 to=call.to,
                 from_=call.sender,
                 url=call.url,
                 status_callback=call.status_callback,
-                status_callback_event=["initiated", "ringing", "answered", "completed"],
+                status_callback_event=list(CALL_EVENTS),
+                status_callback_method="POST",
+                timeout=call.timeout,
+                **kwargs,
             )
         return Receipt(sid=created.sid, status=created.status)
+
+    def update_call(self, sid: str, *, twiml: str | None = None, status: str | None = None):
+        """Play new TwiML on a live call, or end it."""
+        kwargs = {"twiml": twiml} if twiml is not None else {}
+        if status is not None:
+            kwargs["status"] = status
+        with _translated_errors(self.client):
+            self.client.calls(sid).update(**kwargs)
 
     def find_sms(self, to: str, body: str, since: datetime) -> list[Receipt]:
         """Messages to `to` with this body created since `since` (after an ambiguous timeout)."""

@@ -2,7 +2,7 @@
 
 from outreach.models.audit import AuditEvent
 from outreach.models.base import MAX_ID, Base, UTCDateTime, utcnow
-from outreach.models.call import Call, CallStatus
+from outreach.models.call import Call, CallAttempt, CallStatus
 from outreach.models.callback import CallbackRequest, CallbackStatus
 from outreach.models.campaign import (
     Campaign,
@@ -38,7 +38,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Call",
-    "HotlineMode",
+    "CallAttempt",
     "CallStatus",
     "CallbackRequest",
     "CallbackStatus",
@@ -53,6 +53,7 @@ __all__ = [
     "Contact",
     "ContactList",
     "Direction",
+    "HotlineMode",
     "ImportJob",
     "Job",
     "JobStatus",

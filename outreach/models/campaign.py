@@ -84,6 +84,15 @@ class Campaign(Base):
     window_start: Mapped[int | None]
     window_end: Mapped[int | None]
     rate_per_second: Mapped[float] = mapped_column(Float, default=10.0)
+    # Voice: calls started a second (shared by all workers), retries of busy / no-answer, and
+    # what to do when a machine answers ("message", "hangup"; NULL: no machine detection).
+    calls_per_second: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
+    retry_max: Mapped[int] = mapped_column(default=2, server_default="2")
+    retry_interval_minutes: Mapped[float] = mapped_column(Float, default=30.0, server_default="30")
+    machine: Mapped[str | None] = mapped_column(String(8))
+    # The wall-clock time (epoch seconds) of this campaign's next free call start: workers take
+    # start slots from it in one conditional UPDATE, so together they keep `calls_per_second`.
+    dial_next_at: Mapped[float | None] = mapped_column(Float)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -177,7 +177,7 @@ def test_an_empty_body_names_every_required_field(isb):
         ({"texts": {"en": "Hello {"}}, "texts.en"),
         ({"texts": {"en": ""}}, "texts.en"),
         ({"texts": {"ru": "Привет, {event_date}"}}, "texts.ru"),  # not this topic's field
-        ({"channel": "voice"}, "channel"),
+        ({"channel": "fax"}, "channel"),
         ({"recurrence": "hourly"}, "recurrence"),
         ({"rate_per_second": 0}, "rate_per_second"),
         ({"rate_per_second": 1000}, "rate_per_second"),

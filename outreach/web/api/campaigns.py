@@ -18,6 +18,7 @@ from outreach.campaigns.service import (
 )
 from outreach.campaigns.stats import campaign_stats, preview
 from outreach.campaigns.testsend import send_test_message
+from outreach.campaigns.voice import check_audio, missing_audio, voice_stats
 from outreach.errors import ValidationFailed
 from outreach.extensions import db
 from outreach.models import Campaign, utcnow
@@ -34,9 +35,12 @@ from outreach.web.api.schemas.campaigns import (
     CampaignQuery,
     CampaignStatsOut,
     NoBody,
+    RetriesOut,
     RunOut,
     SendTestIn,
     SendTestOut,
+    VoiceCampaignCreated,
+    VoiceStatsOut,
     WindowOut,
 )
 from outreach.web.api.schemas.common import ErrorOut
@@ -47,6 +51,7 @@ ACTION_ERRORS = {409: ErrorOut}
 
 def campaign_out(campaign: Campaign) -> CampaignOut:
     """A campaign's settings as the API shows them."""
+    voice = campaign.channel == "voice"
     window = None
     if campaign.window_start is not None:
         window = WindowOut(
@@ -63,6 +68,11 @@ def campaign_out(campaign: Campaign) -> CampaignOut:
         recurrence=campaign.recurrence or None,
         window=window,
         rate_per_second=campaign.rate_per_second,
+        calls_per_second=campaign.calls_per_second if voice else None,
+        retries=RetriesOut(max=campaign.retry_max, interval_minutes=campaign.retry_interval_minutes)
+        if voice
+        else None,
+        machine=campaign.machine if voice else None,
         regions=sorted(r.code for r in campaign.regions),
         lists=sorted(lst.id for lst in campaign.lists),
         next_run_at=campaign.next_run_at,
@@ -89,7 +99,9 @@ def campaign_detail(campaign: Campaign) -> CampaignDetail:
         **campaign_out(campaign).model_dump(),
         texts=dict(campaign.texts or {}),
         fields=dict(campaign.fields or {}),
-        stats=CampaignStatsOut(**campaign_stats(db.session, campaign)),
+        stats=VoiceStatsOut(**voice_stats(db.session, campaign))
+        if campaign.channel == "voice"
+        else CampaignStatsOut(**campaign_stats(db.session, campaign)),
         runs=runs,
     )
 
@@ -106,7 +118,7 @@ def _problems_as_list(exc: ValidationFailed) -> ValidationFailed:
     "POST",
     "/campaigns",
     body=CampaignIn,
-    responses={201: CampaignCreated},
+    responses={201: CampaignCreated | VoiceCampaignCreated},
     tag="campaigns",
     action=Action.CAMPAIGNS_MANAGE,
 )
@@ -126,14 +138,34 @@ def post_campaign(body: CampaignIn):
         window_start=body.window.start if body.window else None,
         window_end=body.window.end if body.window else None,
         rate_per_second=body.rate_per_second,
+        calls_per_second=body.calls_per_second,
+        retry_max=body.retries.max if body.retries else None,
+        retry_interval_minutes=body.retries.interval_minutes if body.retries else None,
+        machine=body.machine,
     )
     try:
         campaign = create_campaign(db.session, scope, data, scope.user_id)
     except ValidationFailed as exc:
         raise _problems_as_list(exc) from None
+    if campaign.channel == "voice":
+        return _voice_created(campaign), 201
     summary = preview(db.session, campaign)
     db.session.commit()
     return CampaignCreated(id=campaign.id, status=str(campaign.status), **summary), 201
+
+
+def _voice_created(campaign: Campaign) -> VoiceCampaignCreated:
+    """The new voice draft: its audience and the prompts still missing audio."""
+    config = current_app.config
+    missing = missing_audio(db.session, campaign, config["OUTREACH_PROVIDER"], config)
+    audience = preview(db.session, campaign)["audience"]
+    db.session.commit()
+    return VoiceCampaignCreated(
+        id=campaign.id,
+        status=str(campaign.status),
+        audience=audience,
+        prompts={"missing": missing},
+    )
 
 
 @registry.route(
@@ -177,7 +209,14 @@ def _act(campaign_id: int, action: Callable):
     action=Action.CAMPAIGNS_MANAGE,
 )
 def launch(campaign_id: int, body: NoBody):
-    """Launch a draft: at `send_at` when that is ahead (scheduled), else now (running)."""
+    """Launch a draft: at `send_at` when that is ahead (scheduled), else now (running).
+
+    A voice campaign with a prompt lacking audio in a language of its audience: 409
+    `missing_audio`, the list in `details`.
+    """
+    config = current_app.config
+    campaign = get_campaign(db.session, current_scope(), campaign_id)
+    check_audio(db.session, campaign, config["OUTREACH_PROVIDER"], config)
     return _act(campaign_id, launch_campaign)
 
 

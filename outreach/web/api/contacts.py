@@ -7,7 +7,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from outreach.contacts.batch import ContactItem, ItemResult, upsert_contact_items
-from outreach.contacts.history import callbacks_of, consent_history_with_staff, responses_of
+from outreach.contacts.history import (
+    callbacks_of,
+    calls_of,
+    consent_history_with_staff,
+    responses_of,
+)
 from outreach.contacts.service import ContactFilters, change_consent, search_contacts, view_contact
 from outreach.errors import ServiceError, ValidationFailed
 from outreach.extensions import db
@@ -18,6 +23,7 @@ from outreach.web.api.io import validation_details
 from outreach.web.api.schemas.common import MAX_BATCH, ErrorDetail, ErrorOut
 from outreach.web.api.schemas.contacts import (
     CallbackOut,
+    CallOut,
     ConsentEventOut,
     ContactBatchOut,
     ContactDetail,
@@ -156,6 +162,7 @@ def get_contact(contact_id: int):
         consent_events=events,
         responses=[_response_out(r) for r in responses_of(db.session, contact)],
         callbacks=[_callback_out(c) for c in callbacks_of(db.session, contact)],
+        calls=[_call_out(c) for c in calls_of(db.session, contact)],
     )
     db.session.commit()
     return detail, 200
@@ -168,7 +175,21 @@ def _response_out(response) -> ResponseOut:
         kind=str(response.kind),
         option=response.option,
         text=response.text,
+        node=response.menu_node if response.channel == "ivr" else None,
         at=response.at,
+    )
+
+
+def _call_out(call) -> CallOut:
+    return CallOut(
+        id=call.id,
+        campaign_id=call.campaign_id,
+        direction=call.direction,
+        status=str(call.status),
+        attempts=call.attempts,
+        answered_by=call.answered_by,
+        duration_seconds=call.duration_seconds,
+        created_at=call.created_at,
     )
 
 

@@ -47,12 +47,25 @@ class WindowOut(Output):
     end: str = Field(examples=["20:00"])
 
 
+class RetriesIn(Input):
+    """How busy and unanswered calls are tried again."""
+
+    max: Annotated[int, Field(ge=0, le=5)] = Field(default=2, description="Retries after the first")
+    interval_minutes: Annotated[float, Field(ge=0, le=7 * 24 * 60, allow_inf_nan=False)] = Field(
+        default=30, description="Minutes between attempts; fractions allowed"
+    )
+
+
 class CampaignIn(Input):
-    """A campaign to compose as a draft; `regions` or `lists` (or both) is required."""
+    """A campaign to compose as a draft; `regions` or `lists` (or both) is required.
+
+    A voice campaign (`"channel": "voice"`) takes neither `texts` nor `rate_per_second`, and may
+    give `calls_per_second`, `retries` and `machine`.
+    """
 
     name: Text(200, 1)
     topic: Text(64, 1) = Field(examples=["irregular-migration", "hiv-testing", "job-fair"])
-    channel: Literal["sms"]
+    channel: Literal["sms", "voice"]
     regions: Annotated[list[Text(32, 1)], Field(max_length=100)] = Field(
         default_factory=list, description="Region codes: every opted-in contact there"
     )
@@ -76,6 +89,15 @@ class CampaignIn(Input):
     )
     rate_per_second: Annotated[StrictFloat, Field(ge=1, le=100)] | None = Field(
         default=None, description="Messages a second per sender; 10 when omitted."
+    )
+    calls_per_second: Annotated[float, Field(ge=0.1, le=20, allow_inf_nan=False)] | None = Field(
+        default=None, description="Voice: calls started a second, all workers together; 1."
+    )
+    retries: RetriesIn | None = Field(default=None, description="Voice: busy and no-answer")
+    machine: Literal["message", "hangup"] | None = Field(
+        default=None,
+        description="Voice: on an answering machine leave the topic's short message, or hang "
+        "up and count it as no answer; null: no machine detection.",
     )
 
 
@@ -107,6 +129,46 @@ class CampaignCreated(Output):
     cost: CostOut
 
 
+class MissingPromptOut(Output):
+    language: str
+    topic: str
+    prompt: str
+
+
+class PromptsOut(Output):
+    missing: list[MissingPromptOut] = Field(
+        description="Prompts a call may play that have no audio in a language of the audience"
+    )
+
+
+class VoiceCampaignCreated(Output):
+    """The new voice draft, its audience, and the prompts that still need a recording."""
+
+    id: int
+    status: CampaignStatusValue
+    audience: AudienceOut
+    prompts: PromptsOut
+
+
+class VoiceStatsOut(Output):
+    """Each call (one per contact and run) counted once, in the state it is in now."""
+
+    audience: int
+    queued: int
+    held: int
+    calling: int = Field(description="Dialing, ringing or in progress")
+    completed: int
+    no_answer: int
+    busy: int
+    failed: int
+    machine: int = Field(description="Answered by a machine")
+    retry_pending: int = Field(description="Waiting for the next attempt")
+    interrupted: int
+    key_presses: int
+    callbacks: int
+    opt_outs: int
+
+
 class CampaignStatsOut(Output):
     """Each message counted once, in the status it has now (`held`: waiting for the window)."""
 
@@ -133,6 +195,11 @@ class RunOut(Output):
     finished_at: UtcTime | None
 
 
+class RetriesOut(Output):
+    max: int
+    interval_minutes: float
+
+
 class CampaignOut(Output):
     id: int
     name: str
@@ -143,6 +210,9 @@ class CampaignOut(Output):
     recurrence: RecurrenceValue | None
     window: WindowOut | None = Field(description="null: each recipient's region's window")
     rate_per_second: float
+    calls_per_second: float | None = Field(description="Voice only")
+    retries: RetriesOut | None = Field(description="Voice only")
+    machine: Literal["message", "hangup"] | None
     regions: list[str] = Field(description="Region codes")
     lists: list[int] = Field(description="List ids")
     next_run_at: UtcTime | None
@@ -154,7 +224,7 @@ class CampaignOut(Output):
 class CampaignDetail(CampaignOut):
     texts: dict[str, str] = Field(description="Text per language")
     fields: dict[str, str]
-    stats: CampaignStatsOut
+    stats: CampaignStatsOut | VoiceStatsOut
     runs: list[RunOut] = Field(description="One per firing, oldest first")
 
 

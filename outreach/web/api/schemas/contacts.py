@@ -83,8 +83,22 @@ class ResponseOut(Output):
     channel: str = Field(examples=["sms", "voice"])
     kind: Literal["answer", "callback", "opt_out", "opt_in", "help", "unrecognised"]
     option: str | None = Field(description="The reply option it was read as, if any")
-    text: str = Field(description="What was sent or pressed")
+    text: str = Field(description="What was sent or pressed (the key, for a key press)")
+    node: str | None = Field(description="The voice menu node of a key press; null for SMS")
     at: UtcTime
+
+
+class CallOut(Output):
+    """A voice call to or from the contact."""
+
+    id: int
+    campaign_id: int | None
+    direction: Literal["outbound", "inbound"]
+    status: str = Field(examples=["completed", "no-answer", "retry-pending"])
+    attempts: int = Field(description="Attempts the provider accepted")
+    answered_by: str | None = Field(examples=["human", "machine_end_beep"])
+    duration_seconds: int | None
+    created_at: UtcTime
 
 
 class CallbackOut(Output):
@@ -103,6 +117,7 @@ class ContactDetail(ContactOut):
     consent_events: list[ConsentEventOut] = Field(description="Newest first.")
     responses: list[ResponseOut] = Field(description="Newest first.")
     callbacks: list[CallbackOut] = Field(description="Newest first.")
+    calls: list[CallOut] = Field(description="Newest first.")
 
 
 class ContactBatchOut(Output):
