@@ -216,6 +216,7 @@ def _test_form(campaign, formdata=...) -> TestSendForm:
 
 
 def _render_show(campaign, test_form: TestSendForm, status: int = 200):
+    scope, now = Scope.for_user(current_user), utcnow()
     summary = preview(db.session, campaign)
     allowed = {event for (state, event) in MOVES if state == campaign.status}
     moves = [name for name, events in EVENTS.items() if allowed.intersection(events)]
@@ -234,8 +235,8 @@ def _render_show(campaign, test_form: TestSendForm, status: int = 200):
         zones=zones,
         summary=summary,
         stats=campaign_stats(db.session, campaign),
-        messages=recent_messages(db.session, campaign),
-        responses=recent_responses(db.session, campaign),
+        messages=recent_messages(db.session, scope, campaign, now),
+        responses=recent_responses(db.session, scope, campaign, now),
         creator=emails_by_id(db.session, [campaign.created_by_id]).get(campaign.created_by_id),
         moves=moves if _may_manage() else [],
         may_manage=_may_manage(),

@@ -41,7 +41,10 @@ class CallbackItem(Output):
     region: str
     language: str
     status: CallbackStatusValue = Field(description="A claim past its expiry reads `open`.")
-    phone: str = Field(description="Masked unless the caller holds the claim or is an admin.")
+    phone: str = Field(
+        description="Masked unless the caller holds the claim or manages contacts (an admin "
+        "or a coordinator of the region, who read the number on the contact anyway)."
+    )
     sources: list[CallbackSourceOut] = Field(description="Oldest first.")
     attempts: list[CallbackAttemptOut] = Field(description="Oldest first.")
     created_at: UtcTime
