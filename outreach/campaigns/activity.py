@@ -35,7 +35,7 @@ def message_counts(session: Session, campaign_ids: Iterable[int]) -> dict[int, d
 def recent_messages(
     session: Session, scope: Scope, campaign: Campaign, now: datetime, limit: int = 50
 ) -> list[tuple[Message, Contact | None, str]]:
-    """The campaign's latest outbound messages with their contacts and shown numbers, newest first."""
+    """The campaign's latest messages out, with their contacts and shown numbers, newest first."""
     rows = session.execute(
         select(Message, Contact)
         .outerjoin(Contact, Contact.id == Message.contact_id)
