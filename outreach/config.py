@@ -38,6 +38,14 @@ def _trusted_proxies(value: str | None) -> int:
     return int(text)
 
 
+def _claim_minutes(value: str | None) -> int:
+    """CALLBACK_CLAIM_MINUTES: how long a call-back claim lasts (1 to 1440 minutes)."""
+    text = (value or "30").strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1440:
+        raise RuntimeError(f"CALLBACK_CLAIM_MINUTES must be 1 to 1440 minutes, not {text!r}")
+    return int(text)
+
+
 def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     """Read every setting DESIGN.md names; `overrides` (tests, tools) win over the environment."""
     load_dotenv(override=False)
@@ -98,6 +106,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         # How much longer than a second a campaign's window of call starts is: room for the way
         # to the provider, whose delays vary (see voice/pacing.py). It slows the pace as much.
         "CALL_PACE_MARGIN_SECONDS": float(env.get("CALL_PACE_MARGIN_SECONDS", "0.035")),
+        # A counsellor's claim on a call-back request returns it to the queue after this long
+        # without an attempt recorded.
+        "CALLBACK_CLAIM_MINUTES": _claim_minutes(env.get("CALLBACK_CLAIM_MINUTES")),
     }
     settings.update(overrides)
     return settings

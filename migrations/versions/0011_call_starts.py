@@ -6,7 +6,7 @@ not already lie in the last second. It replaces `campaigns.dial_next_at`, a sing
 time that let a late start bunch with the next ones.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009_callback_queue
 Create Date: 2026-12-21 10:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0008'
+down_revision = '0009_callback_queue'
 branch_labels = None
 depends_on = None
 

@@ -61,7 +61,11 @@ ContactsIn = Annotated[
 
 class ContactOut(Output):
     id: int
-    phone: str = Field(description="E.164", examples=["+923001234567"])
+    phone: str = Field(
+        description="E.164; masked (`+92300*****67`) for a counsellor unless they hold the claim "
+        "on the person's open call-back request",
+        examples=["+923001234567"],
+    )
     region: str
     language: str
     name: str | None
@@ -105,7 +109,7 @@ class CallbackOut(Output):
     """A request to be called back by a counsellor."""
 
     id: int
-    status: Literal["open", "claimed", "done", "cancelled"]
+    status: Literal["open", "claimed", "done", "unreachable", "cancelled"]
     campaign_id: int | None
     created_at: UtcTime
     claimed_at: UtcTime | None
