@@ -47,6 +47,7 @@ def _blueprints() -> list:
         prices,
         regions,
         simulator,
+        simulator_calls,
         test_phones,
         voice_prompts,
         voice_webhooks,
@@ -55,6 +56,7 @@ def _blueprints() -> list:
 
     # The voice webhooks are views on the webhooks blueprint, added to it by importing them.
     assert voice_webhooks.bp is webhooks.bp
+    assert simulator_calls.bp is simulator.bp  # the simulator's call views, likewise
 
     return [
         layout.bp,
