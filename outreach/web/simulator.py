@@ -40,6 +40,7 @@ from outreach.testphones.rules import SimulatedPhone, phone_to_answer_as, reache
 from outreach.testphones.service import usable_test_phones
 from outreach.web.guard import requires
 from outreach.web.inputs import int_arg, int_query, parse_id
+from outreach.web.simulator_calls import call_panel
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
 
@@ -87,7 +88,7 @@ def index():
         form=form,
         provider=current_app.config.get("OUTREACH_PROVIDER", "simulator"),
         real_phones=reaches_real_phones(current_app.config),
-        **calls_panel(scope, phone, reaches_real_phones(current_app.config)),
+        **call_panel(scope, phone, reaches_real_phones(current_app.config)),
     )
 
 
@@ -184,11 +185,3 @@ def _twiml_text(twiml: str) -> str | None:
         return None
     texts = [el.text or "" for el in root.iter("Message")]
     return "\n".join(texts) or None
-
-
-def calls_panel(scope: Scope, phone: str | None, real_phones: bool) -> dict:
-    """The page's calls, ringing and current (`outreach.web.simulator_calls`)."""
-    # Imported here: that module adds its views to this blueprint, so it imports this one.
-    from outreach.web.simulator_calls import call_panel
-
-    return call_panel(scope, phone, real_phones)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -38,7 +38,8 @@ from outreach.voice.calls import OUTBOUND
 from outreach.voice.simulated import RINGING, ringing_call, ringing_calls, transcript
 from outreach.web.guard import requires
 from outreach.web.inputs import parse_id
-from outreach.web.simulator import bp
+
+bp = Blueprint("simulator_calls", __name__)
 
 SESSION_KEY = "simulator_call"
 REAL_PHONES_RING = "with real phones the MRC's calls ring the real phone, not this page"
