@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from support import MORNING
+from twilio.request_validator import RequestValidator
 from voice_dialing import Clock, place_due, voice_campaign
 
 from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
+from outreach.messaging.provider import webhook_auth_token
 from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import (
     AuditEvent,
@@ -89,6 +91,10 @@ def test_a_call_rings_is_answered_and_a_key_press_asks_for_a_call_back(
     assert (request.contact_id, request.channel) == (person.id, "ivr")
     press = db.session.execute(select(Response)).scalar_one()
     assert (press.call_id, press.menu_node, press.text) == (call.id, "start", "9")
+    audit = db.session.execute(select(AuditEvent).where(AuditEvent.action == "ivr.key_press"))
+    [pressed] = audit.scalars()
+    assert (pressed.user_id, pressed.object_id) == (coordinator.id, person.id)
+    assert pressed.details["response_id"] == press.id and pressed.details["key"] == "9"
 
     page = _follow(client, client.post("/simulator/call/hang-up"))
     assert "The call is over: completed" in page
@@ -201,3 +207,21 @@ def test_with_real_phones_only_test_phones_call_and_nothing_rings(
         assert client.post("/simulator/call/dial", data=data).status_code == 403
     finally:
         app.config["OUTREACH_PROVIDER"] = "simulator"
+
+
+def test_a_real_webhook_cannot_claim_a_staff_member(app, client, ringing, coordinator):
+    _, call = ringing
+    form = {"CallSid": call.provider_sid, "CallStatus": "in-progress", "Digits": "9"}
+    path = f"/webhooks/twilio/voice/call/{call.id}/start?tries=0"
+    url = app.config["PUBLIC_BASE_URL"] + path
+    signature = RequestValidator(webhook_auth_token(app.config)).compute_signature(url, form)
+    headers = {
+        "X-Twilio-Signature": signature,
+        "outreach.simulator.staff_user_id": str(coordinator.id),
+        "X-Outreach-Simulator-Staff-User-Id": str(coordinator.id),
+    }
+    response = client.post(path, data=form, headers=headers)
+    assert response.status_code == 200
+    assert db.session.execute(select(Response)).scalar_one().text == "9"
+    audit = db.session.execute(select(AuditEvent).where(AuditEvent.action == "ivr.key_press"))
+    assert audit.first() is None
