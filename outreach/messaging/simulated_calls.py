@@ -83,6 +83,7 @@ class Ringing:
     mrc_number: str
     url: str
     status_callback: str | None
+    amd_callback: str | None = None  # the campaign asked who answers: a person, here
 
 
 def read_screen(xml: str, current_url: str) -> tuple[Screen, str | None]:
@@ -137,7 +138,21 @@ def answer(phone: SimulatorProvider, ringing: Ringing, now: datetime) -> PhoneCa
         answered_at=now.isoformat(),
     )
     _send_status(phone, call, IN_PROGRESS, now)
-    return _follow(phone, call, ringing.url, None, now)
+    call = _follow(phone, call, ringing.url, None, now)
+    if ringing.amd_callback and not call.over:
+        _tell_a_person_answered(phone, call, ringing.amd_callback)
+    return call
+
+
+def _tell_a_person_answered(phone: SimulatorProvider, call: PhoneCall, url: str) -> None:
+    """Asynchronous machine detection's verdict, posted while the menu plays: staff at the
+    simulator are a person."""
+    form = {
+        **_call_form(phone, call),
+        "AnsweredBy": "human",
+        "MachineDetectionDuration": "1200",
+    }
+    phone.deliver(url, form, phone.sign(url, form))
 
 
 def ring_out(phone: SimulatorProvider, ringing: Ringing, now: datetime) -> None:

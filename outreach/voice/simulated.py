@@ -37,6 +37,7 @@ class RingingCall:
     campaign_name: str | None
     url: str  # its TwiML
     status_callback: str
+    amd_callback: str | None  # when the campaign asked who answers
 
 
 def ringing_calls(session: Session, phone: str, config: Mapping) -> list[RingingCall]:
@@ -58,8 +59,8 @@ def ringing_calls(session: Session, phone: str, config: Mapping) -> list[Ringing
 def ringing_call(call: Call, campaign: Campaign | None, config: Mapping) -> RingingCall:
     """Where this call's TwiML and status callbacks go: the URLs the dialer gave the provider."""
     machine = campaign.machine if campaign is not None else None
-    url, status_callback, _ = call_urls(config, call.id, call.attempts, machine)
-    return RingingCall(call, campaign.name if campaign else None, url, status_callback)
+    url, status_callback, amd = call_urls(config, call.id, call.attempts, machine)
+    return RingingCall(call, campaign.name if campaign else None, url, status_callback, amd)
 
 
 @dataclass(frozen=True)

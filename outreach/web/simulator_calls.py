@@ -195,6 +195,7 @@ def _ringing(call_id: int) -> tuple[Ringing | None, str]:
         mrc_number=call.from_phone or "",
         url=found.url,
         status_callback=found.status_callback,
+        amd_callback=found.amd_callback,
     )
     db.session.commit()  # the webhooks run in their own app context and session
     return ringing, back

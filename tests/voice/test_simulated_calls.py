@@ -48,11 +48,11 @@ class Recorder:
         return [form["CallStatus"] for url, form in self.posted if "/voice/status" in url]
 
 
-def _ringing_call(app, region, hotline_region, make_contact, language="ky"):
+def _ringing_call(app, region, hotline_region, make_contact, language="ky", machine=None):
     """A voice campaign's call placed with the simulator provider, ringing at the contact."""
     hotline_region("kg-osh", "menu", "+996312000000")
     person = make_contact("kg-osh", phone="+996555123456", language=language)
-    voice_campaign(region, regions=("kg-osh",))
+    voice_campaign(region, regions=("kg-osh",), machine=machine)
     fire_due_campaigns(db.session, MORNING)
     db.session.commit()
     provider = SimulatorProvider(app.config, deliver=in_process_delivery(app))
@@ -76,6 +76,7 @@ def _as_ringing(found) -> Ringing:
         call.from_phone,
         found.url,
         found.status_callback,
+        found.amd_callback,
     )
 
 
@@ -242,3 +243,19 @@ def test_a_played_recording_shows_its_prompt_text(app, hotline_region):
     assert (
         transcript(db.session, "http://localhost/audio/nothing.wav", "ru", {}, app.config) is None
     )
+
+
+def test_with_machine_detection_the_simulator_answers_as_a_person(
+    app, region, voice_menus, hotline_region, make_contact
+):
+    _, found = _ringing_call(app, region, hotline_region, make_contact, machine="message")
+    assert found.amd_callback == BASE + "/webhooks/twilio/voice/amd"
+    recorder = Recorder(app)
+    phone = SimulatorProvider(app.config, deliver=recorder)
+    call = simulated_calls.answer(phone, _as_ringing(found), MORNING)
+    assert recorder.posted[-1][0] == found.amd_callback
+    assert recorder.posted[-1][1]["AnsweredBy"] == "human"
+    assert call.screen.said == [("say", "[ky] intro MRC Osh")] and not call.over
+    db.session.expire_all()
+    row = db.session.get(Call, found.call.id)
+    assert (row.status, row.answered_by) == (CallStatus.IN_PROGRESS, "human")
