@@ -9,8 +9,8 @@ install it), gunicorn (a dependency of the project) and psycopg-pool (`pip insta
 or `make bench`).
 
 Three servers, one after the other, each gunicorn on 127.0.0.1 with the same settings
-(`--workers`, `--threads`, gthread worker), loaded by the same wrk command (threads,
-connections, duration) and the same Lua script:
+(`--workers`, `--threads`, `--worker-connections`, gthread worker), loaded by the same wrk
+command (threads, connections, duration) and the same Lua script:
 
 (r) the same-work reference (`bench/reference_webhook.py`, PostgreSQL only): a hand-written WSGI
     handler doing what the app does for a reply to a campaign — twilio's `RequestValidator`, raw
@@ -38,6 +38,15 @@ them one per line with their signatures, and the Lua script posts each at most o
 thread takes every n-th line). A warm-up run uses a separate set. Afterwards the bench checks
 that the database holds exactly one inbound message, one Response and one reply per request wrk
 completed (give or take those in flight when wrk stopped), and that no answer was other than 200.
+
+Why `--worker-connections`: wrk keeps its connections open, and a gthread worker keeps every
+connection it accepted. Left at gunicorn's default (1000), whichever worker wakes first takes most
+of wrk's connections at the start (10, 3, 2 and 1 of 16 over 4 workers were seen), its two threads
+then serve five times the load of another, and its queue alone sets the p99 — a draw made anew for
+each server, which made the p99 ratio swing between runs. The bench caps each worker at its share
+(connections ÷ workers, rounded up, and more than its threads): a worker holding more closes a
+kept-alive connection after its answer, and the client reconnects to a worker with room. The same
+setting serves all three servers.
 
 Target (issue 8), on PostgreSQL, in the same run: (a) ≥ 50% of the requests per second of (r),
 and the p99 latency of (a) ≤ 2× that of (r). (a) / (b) is printed too, for comparison with
@@ -231,6 +240,8 @@ def gunicorn(app_spec: str, chdir: Path, port: int, args, env: dict, log: Path):
         str(args.workers),
         "--threads",
         str(args.threads),
+        "--worker-connections",
+        str(worker_connections(args)),
         "--keep-alive",
         "5",
         "--log-level",
@@ -255,6 +266,23 @@ def gunicorn(app_spec: str, chdir: Path, port: int, args, env: dict, log: Path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def add_worker_connections(parser: argparse.ArgumentParser) -> None:
+    """The `--worker-connections` option (this bench's and the key-press bench's)."""
+    parser.add_argument(
+        "--worker-connections",
+        type=int,
+        help="connections a gunicorn worker holds at most (default: its share of --connections)",
+    )
+
+
+def worker_connections(args) -> int:
+    """The connections one gunicorn worker may hold: as asked, else its share of wrk's."""
+    if getattr(args, "worker_connections", None):
+        return args.worker_connections
+    # At least one more than its threads: with none to keep alive gunicorn closes every one.
+    return max(-(-args.connections // args.workers), args.threads + 1)
 
 
 def run_wrk(url: str, script: Path, bodies: Path, seconds: float, args) -> dict[str, float]:
@@ -436,7 +464,8 @@ def serve_and_load(name, base, env, app, bodies, script, args) -> dict:
 def report(args, dialect, results) -> None:
     """Each server's figures, the rows each recorded, and the ratios against the targets."""
     print(
-        f"database: {dialect}; gunicorn gthread {args.workers} workers × {args.threads} threads;"
+        f"database: {dialect}; gunicorn gthread {args.workers} workers × {args.threads} threads,"
+        f" {worker_connections(args)} connections each;"
         f" wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s;"
         f" {args.contacts:,} contacts, {args.bodies:,} pre-signed bodies"
     )
@@ -498,6 +527,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--bodies", type=int, default=50_000, help="pre-signed bodies")
     parser.add_argument("--warmup-bodies", type=int, default=5_000)
+    add_worker_connections(parser)
     bench(parser.parse_args())
 
 

@@ -337,7 +337,8 @@ def report(args, dialect, menus, results) -> None:
     """Each server's figures and the ratios against the targets."""
     print(
         f"database: {dialect}; menus: {menus}; gunicorn gthread {args.workers} workers ×"
-        f" {args.threads} threads; wrk -t{args.wrk_threads} -c{args.connections}"
+        f" {args.threads} threads, {inbound.worker_connections(args)} connections each;"
+        f" wrk -t{args.wrk_threads} -c{args.connections}"
         f" -d{args.duration:g}s; {args.contacts:,} answered calls"
     )
     labels = {
@@ -393,6 +394,7 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--bodies", type=int, default=50_000, help="pre-signed bodies")
     parser.add_argument("--warmup-bodies", type=int, default=5_000)
+    inbound.add_worker_connections(parser)
     bench(parser.parse_args())
 
 

@@ -38,6 +38,14 @@ def _trusted_proxies(value: str | None) -> int:
     return int(text)
 
 
+def _claim_minutes(value: str | None) -> int:
+    """CALLBACK_CLAIM_MINUTES: how long a call-back claim lasts (1 to 1440 minutes)."""
+    text = (value or "30").strip()
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 1440:
+        raise RuntimeError(f"CALLBACK_CLAIM_MINUTES must be 1 to 1440 minutes, not {text!r}")
+    return int(text)
+
+
 def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
     """Read every setting DESIGN.md names; `overrides` (tests, tools) win over the environment."""
     load_dotenv(override=False)
@@ -95,6 +103,9 @@ def load_settings(instance_path: str, overrides: dict | None = None) -> dict:
         "CLAIM_TIMEOUT_SECONDS": float(env.get("CLAIM_TIMEOUT_SECONDS", "300")),
         # A placed call with no status callback for this long is ended (see voice/sweeper.py).
         "CALL_SWEEP_SECONDS": float(env.get("CALL_SWEEP_SECONDS", "7200")),
+        # A counsellor's claim on a call-back request returns it to the queue after this long
+        # without an attempt recorded.
+        "CALLBACK_CLAIM_MINUTES": _claim_minutes(env.get("CALLBACK_CLAIM_MINUTES")),
     }
     settings.update(overrides)
     return settings

@@ -40,3 +40,15 @@ def parse_language(raw: str | None) -> str | None:
 def language_name(code: str) -> str:
     """The English name of a language code, or the code itself when unknown."""
     return LANGUAGES.get(code, (code, code))[0]
+
+
+def language_key(code: str) -> str:
+    """The hotline key that picks a language: its place in LANGUAGES (English 1 … Uzbek 8).
+
+    Fixed across MRCs, so a recorded "For Urdu, press 2" is right on every hotline."""
+    return str(list(LANGUAGES).index(code) + 1)
+
+
+def language_for_key(key: str, offered: list[str]) -> str | None:
+    """The language among `offered` whose hotline key this is, or None."""
+    return next((code for code in offered if code in LANGUAGES and language_key(code) == key), None)

@@ -4,9 +4,11 @@ Region scoping (`outreach.access.Scope`) says *which records* a user sees; this 
 may do* with them. Every view declares its action (`outreach.web.guard.requires`, or `action=`
 on the API registry), so the rule is written here once and read from the URL map in tests.
 
-Counsellors work the call-back queue of their own regions: they read contacts (they need the
-person's history), lists and campaigns, and they may record an opt-out — a counsellor on the
-phone who hears "stop contacting me" must be able to stop the messages at once. They may not
+Counsellors work the call-back queue of their own regions (claim, call, record attempts;
+coordinators follow the queue but do not work it; admins may also reassign). They read
+contacts (they need the person's history), lists and campaigns, and they may record an
+opt-out — a counsellor on the phone who hears "stop contacting me" must be able to stop the
+messages at once. They may not
 create or change contacts or lists, import, opt anyone in, run campaigns or use the simulator.
 """
 
@@ -35,6 +37,10 @@ class Action(enum.StrEnum):
     PRICES_EDIT = "prices.edit"
     TEST_PHONES_EDIT = "test_phones.edit"
     PROMPTS_MANAGE = "prompts.manage"
+    CALLBACKS_READ = "callbacks.read"
+    CALLBACKS_WORK = "callbacks.work"
+    CALLBACKS_REQUEST = "callbacks.request"
+    CALLBACKS_REASSIGN = "callbacks.reassign"
 
 
 CONSENT_ACTIONS = {
@@ -45,6 +51,9 @@ CONSENT_ACTIONS = {
 _STAFF = frozenset(Role)
 _MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})
 _ADMINS = frozenset({Role.ADMIN})
+# Notes of a call may hold health information, readable only by counsellors and admins: so
+# the calls are made and recorded by them. Coordinators follow the queue and ask for calls.
+_CALLERS = frozenset({Role.ADMIN, Role.COUNSELLOR})
 
 ALLOWED: dict[Action, frozenset[Role]] = {
     Action.CONTACTS_READ: _STAFF,
@@ -63,6 +72,10 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.PRICES_EDIT: _ADMINS,
     Action.TEST_PHONES_EDIT: _ADMINS,
     Action.PROMPTS_MANAGE: _MANAGERS,
+    Action.CALLBACKS_READ: _STAFF,
+    Action.CALLBACKS_WORK: _CALLERS,
+    Action.CALLBACKS_REQUEST: _STAFF,
+    Action.CALLBACKS_REASSIGN: _ADMINS,
 }
 
 _REFUSALS = {
@@ -77,6 +90,8 @@ _REFUSALS = {
     Action.PRICES_EDIT: "only admins may set prices",
     Action.TEST_PHONES_EDIT: "only admins may register test phones",
     Action.PROMPTS_MANAGE: "only coordinators and admins may see and upload voice prompts",
+    Action.CALLBACKS_WORK: "only counsellors and admins claim and record call-backs",
+    Action.CALLBACKS_REASSIGN: "only admins may reassign a call-back",
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from outreach.extensions import db
 from outreach.models import (
     Call,
+    CallbackRequest,
     Campaign,
     CampaignStatus,
     ContactList,
@@ -107,6 +108,11 @@ def records_of(make_contact, region_code: str = "pk-isb") -> dict:
     test_phone = TestPhone(phone="+923001234999", label="Field phone", region_id=region.id)
     call = Call(direction="outbound", contact_id=contact.id, to_phone=contact.phone)
     db.session.add_all([campaign, job, test_phone, call])
+    db.session.flush()
+    callback = CallbackRequest(
+        contact_id=contact.id, region_id=region.id, channel="staff", due_at=contact.created_at
+    )
+    db.session.add(callback)
     db.session.commit()
     return {
         "contact_id": contact.id,
@@ -114,6 +120,7 @@ def records_of(make_contact, region_code: str = "pk-isb") -> dict:
         "campaign_id": campaign.id,
         "job_id": job.id,
         "test_phone_id": test_phone.id,
+        "callback_id": callback.id,
         "code": region.code,
         "country": region.country,
         "action": "pause",

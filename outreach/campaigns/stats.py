@@ -12,7 +12,7 @@ from outreach.campaigns.fanout import audience_filter
 from outreach.content import SAMPLE_VALUES, render_text
 from outreach.messaging.segments import count_segments
 from outreach.models import (
-    CallbackRequest,
+    CallbackRequestSource,
     Campaign,
     Contact,
     Direction,
@@ -140,10 +140,12 @@ def campaign_stats(session: Session, campaign: Campaign) -> dict:
             .group_by(Response.kind)
         ).all()
     )
+    # A person who asked during this campaign counts, even when their request was opened
+    # earlier (their ask is a source of it).
     callbacks = session.execute(
-        select(func.count())
-        .select_from(CallbackRequest)
-        .where(CallbackRequest.campaign_id == campaign.id)
+        select(func.count(func.distinct(CallbackRequestSource.request_id))).where(
+            CallbackRequestSource.campaign_id == campaign.id
+        )
     ).scalar_one()
     return {
         "audience": messages,

@@ -57,7 +57,14 @@ def _normalised(keywords: Keywords) -> Mapping[str, frozenset[str]]:
     )
 
 
-COMMON_TEXTS = ("help", "opted_out", "opted_in", "unknown")
+COMMON_TEXTS = (
+    "help",
+    "opted_out",
+    "opted_in",
+    "unknown",
+    "callback_requested",
+    "callback_unreachable",
+)
 
 
 def _load_common(path: Path) -> tuple[CommonTexts, list[str]]:
@@ -101,7 +108,9 @@ def _load_common(path: Path) -> tuple[CommonTexts, list[str]]:
 def _empty_common() -> CommonTexts:
     empty = MappingProxyType({})
     no_words = MappingProxyType({a: empty for a in KeywordAction})
-    return CommonTexts(empty, empty, empty, empty, no_words, empty, no_words)
+    return CommonTexts(
+        **dict.fromkeys(COMMON_TEXTS, empty), keywords=no_words, review=empty, match_words=no_words
+    )
 
 
 def _check_common_clashes(keywords: dict[KeywordAction, Keywords], problems: _Problems) -> None:

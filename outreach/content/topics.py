@@ -105,6 +105,8 @@ class CommonTexts:
     opted_out: Texts
     opted_in: Texts
     unknown: Texts
+    callback_requested: Texts  # the one acknowledgement of a new call-back request
+    callback_unreachable: Texts  # after the last failed call: how to reach the MRC
     keywords: Mapping[KeywordAction, Keywords]
     review: Texts
     match_words: Mapping[KeywordAction, Mapping[str, frozenset[str]]]

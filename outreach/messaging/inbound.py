@@ -249,7 +249,9 @@ def _answer(session, sms, contact, language: str, now) -> str | None:
     response = _response(session, contact, campaign_id, kind, sms.body, now, option.key)
     if option.action == OptionAction.CALLBACK:
         session.flush()  # the request points at the response
-        request_callback(session, contact, CallbackSource("sms", campaign_id, response.id), now)
+        source = CallbackSource("sms", campaign_id, response.id)
+        if not request_callback(session, contact, source, now).created:
+            return None  # asked again while a request is open: acknowledged once, not again
     if not contact.is_opted_in:
         return None  # an opted-out person's request is kept, but no text goes back to them
     return render_text(option.reply(language), message_values(contact.region, contact))

@@ -3,7 +3,15 @@
 from outreach.models.audit import AuditEvent
 from outreach.models.base import MAX_ID, Base, UTCDateTime, utcnow
 from outreach.models.call import Call, CallAttempt, CallStatus
-from outreach.models.callback import CallbackRequest, CallbackStatus
+from outreach.models.callback import (
+    AttemptOutcome,
+    CallbackAttempt,
+    CallbackChannel,
+    CallbackRequest,
+    CallbackRequestSource,
+    CallbackStatus,
+    CallbackTopic,
+)
 from outreach.models.campaign import (
     Campaign,
     CampaignRun,
@@ -40,8 +48,13 @@ __all__ = [
     "Call",
     "CallAttempt",
     "CallStatus",
+    "AttemptOutcome",
+    "CallbackAttempt",
+    "CallbackChannel",
     "CallbackRequest",
+    "CallbackRequestSource",
     "CallbackStatus",
+    "CallbackTopic",
     "Campaign",
     "CampaignRun",
     "CampaignStatus",

@@ -60,6 +60,13 @@ class Region(Base):
         String(16), default=HotlineMode.MENU, server_default=HotlineMode.MENU.value
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The call-back queue: a request waiting longer than the target (in counsellor hours) is
+    # overdue; failed attempts are spaced, and after the maximum the request is unreachable.
+    callback_target_hours: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
+    callback_spacing_minutes: Mapped[int] = mapped_column(
+        Integer, default=120, server_default="120"
+    )
+    callback_max_attempts: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

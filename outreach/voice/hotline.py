@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.callbacks.service import CallbackSource, request_callback
+from outreach.languages import language_for_key, language_key
 from outreach.models import (
     Call,
     CallStatus,
@@ -80,9 +81,8 @@ def answer_language(
     if call is None or call.direction != INBOUND:
         return hangup()
     languages = list(call.region_languages or ["en"])
-    key = (digits or "")[:1]
-    if key.isdigit() and 1 <= int(key) <= len(languages):
-        language = languages[int(key) - 1]
+    language = language_for_key((digits or "")[:1], languages)
+    if language is not None:
         choose_language(session, call, language)
         return _welcome(session, read_call(session, call_id), env)
     if tries >= flow.MAX_REPLAYS:
@@ -157,8 +157,8 @@ def _language_choice(session: Session, call: CallContext, tries: int, env: Answe
     audios = []
     if tries:
         audios.append(_say(session, call, env, "not_understood"))
-    for key, language in enumerate(call.region_languages or ["en"], start=1):
-        speak = speaker(session, call, env, language, {"key": str(key)})
+    for language in call.region_languages or ["en"]:
+        speak = speaker(session, call, env, language, {"key": language_key(language)})
         audios.append(speak(flow.common("language_choice")))
     action = f"{env.base_url.rstrip('/')}{HOTLINE_PATH}{call.id}/language?tries={tries}"
     return gather_twiml(action, audios, env.base_url, env.provider)

@@ -8,6 +8,7 @@ from outreach.extensions import db
 from outreach.models import User
 from outreach.web.errors import register_error_handlers
 from outreach.web.inputs import register_converters
+from outreach.web.lean import keep_webhooks_lean
 from outreach.web.sessions import LoginManager, PeopleOnlySessionInterface
 
 # Log-in is the web layer's: only its views have a person behind them.
@@ -25,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
     register_error_handlers(app)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
+    keep_webhooks_lean(app)  # last: every app-wide hook is registered by now
 
 
 def _load_user(user_id: str) -> User | None:
@@ -38,6 +40,7 @@ def _blueprints() -> list:
         api,
         audio,
         auth,
+        callbacks,
         campaigns,
         contacts,
         dashboard,
@@ -66,6 +69,7 @@ def _blueprints() -> list:
         lists.bp,
         imports.bp,
         campaigns.bp,
+        callbacks.bp,
         simulator.bp,
         simulator_calls.bp,
         prices.bp,

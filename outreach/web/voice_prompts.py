@@ -60,6 +60,17 @@ def _selected() -> tuple[str, str]:
     return topic, language
 
 
+def _read_upload(file) -> bytes:
+    """At most one byte over the limit of an uploaded file, and the file closed (it may be a
+    temporary file on disk)."""
+    if not file:
+        return b""
+    try:
+        return file.read(MAX_BYTES + 1)
+    finally:
+        file.close()
+
+
 @bp.get("/voice/prompts")
 @requires(Action.PROMPTS_MANAGE)
 def index():
@@ -76,7 +87,9 @@ def upload(topic: str, prompt: str, language: str):
     if not form.validate_on_submit():
         return _page(topic, language, form, (prompt, "The form expired: please try again.")), 400
     file = form.recording.data
-    data = file.read(MAX_BYTES + 1) if file else b""
+    data = _read_upload(file)
+    if len(data) > MAX_BYTES:
+        return _page(topic, language, form, (prompt, "The file is over 5 MB, the limit.")), 422
     try:
         upload_prompt(
             db.session,

@@ -22,7 +22,8 @@ from outreach.web.twilio_auth import require_signature
 log = logging.getLogger(__name__)
 
 # A machine calling with a signature, not a person with a browser: no CSRF token, no rate limit
-# (a burst of replies after a campaign is normal), and no session (see `web/sessions.py`).
+# (a burst of replies after a campaign is normal), and no session (see `web/sessions.py`). The
+# exemptions say so here; `web/lean.py` goes further: the app-wide hooks do not even run.
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 csrf.exempt(bp)
 limiter.exempt(bp)

@@ -6,6 +6,7 @@ import uuid
 
 import menus_for_tests
 import pytest
+from voice_campaigns import as_voice
 from walker import Walker
 
 from outreach.extensions import db
@@ -26,13 +27,6 @@ def voice_menus(monkeypatch):
 def voice_campaign(make_campaign):
     """A running voice campaign of the test topic in Islamabad."""
     return as_voice(make_campaign(topic=menus_for_tests.TOPIC, status=CampaignStatus.RUNNING))
-
-
-def as_voice(campaign):
-    """A campaign made by the SMS factory, turned into a voice campaign."""
-    campaign.channel = "voice"
-    db.session.commit()
-    return campaign
 
 
 @pytest.fixture

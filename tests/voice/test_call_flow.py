@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import as_voice
 from sqlalchemy import func, select
+from voice_campaigns import as_voice
 
 from outreach.extensions import db
 from outreach.models import (

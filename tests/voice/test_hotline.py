@@ -21,14 +21,15 @@ def test_an_unknown_caller_chooses_a_language_and_becomes_a_contact_with_no_cons
 ):
     region = hotline_region("kg-osh", "menu", "+996312000000")
     walker, heard = _ring(app, phone, "+996555000111", region.sender_number)
-    # Each choice in its own language, keys 1..n over the MRC's languages (ky, ru, uz).
-    assert heard.texts == ["[ky] for ky press 1", "[ru] for ru press 2", "[uz] for uz press 3"]
+    # Each choice in its own language, with the key that language has on every hotline
+    # (English 1 … Russian 6, Kyrgyz 7, Uzbek 8), so a recorded choice is right everywhere.
+    assert heard.texts == ["[ky] for ky press 7", "[ru] for ru press 6", "[uz] for uz press 8"]
     contact = db.session.execute(select(Contact)).scalar_one()
     assert (contact.phone, contact.region_id) == ("+996555000111", region.id)
     assert contact.consent == ConsentState.NONE
     call = db.session.execute(select(Call)).scalar_one()
     assert (call.direction, call.status, call.contact_id) == ("inbound", "in-progress", contact.id)
-    heard = walker.press(heard, "2")
+    heard = walker.press(heard, "6")
     assert heard.texts == ["[ru] hotline welcome MRC Osh", "[ru] hotline topics MRC Osh"]
     db.session.expire_all()
     assert db.session.get(Contact, contact.id).language == "ru"

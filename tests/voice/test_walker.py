@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from voice_campaigns import as_voice
 
 from outreach.voice import catalog
 
@@ -68,8 +69,6 @@ def every_menu():
 def test_the_walker_reaches_every_node_of_every_menu_in_every_language(
     app, client, every_menu, make_campaign, make_contact, make_call, answered
 ):
-    from conftest import as_voice
-
     base_url = app.config["PUBLIC_BASE_URL"]
     walked = 0
     for topic_id, menu, languages in every_menu:

@@ -6,6 +6,8 @@ import io
 import re
 
 from audio_samples import wav_bytes
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import stream_encode_multipart
 
 from outreach.extensions import db
 from outreach.models import Recording
@@ -65,6 +67,23 @@ def test_a_file_that_is_not_audio_gets_a_clear_error_by_its_prompt(client, make_
     missing = client.post(UPLOAD, data={}, content_type="multipart/form-data")
     assert missing.status_code == 422
     assert "Choose a WAV or MP3 file to upload." in missing.get_data(as_text=True)
+    assert db.session.query(Recording).count() == 0
+
+
+def test_a_file_over_5_mb_is_refused_without_reading_it_all(client, make_user, login):
+    login(make_user("coordinator", ["kg-osh"]))
+    big = wav_bytes(1.0, rate=8000, channels=1) + b"\0" * (6 * 1024 * 1024)
+    # Encoded in memory: the test client would spool a body this big to a file it never closes.
+    body, length, boundary = stream_encode_multipart(
+        {"recording": FileStorage(io.BytesIO(big), "long-take.wav")}, use_tempfile=False
+    )
+    answer = client.post(
+        UPLOAD,
+        data=body.read(length),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert answer.status_code == 422
+    assert "The file is over 5 MB, the limit." in answer.get_data(as_text=True)
     assert db.session.query(Recording).count() == 0
 
 

@@ -4,11 +4,13 @@ no CSRF token — while the pages for people keep all of it."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from outreach import create_app
-from outreach.extensions import db, limiter
+from outreach.extensions import csrf, db, limiter
 from outreach.messaging.provider import webhook_auth_token
+from outreach.models import Message
 
 SMS = "/webhooks/twilio/sms"
 STATUS = "/webhooks/twilio/sms/status"
@@ -89,3 +91,61 @@ def test_webhooks_are_not_counted_by_the_rate_limiter(limited_app, make_contact)
     ]
     assert [a.status_code for a in answers] == [200] * 5
     assert not any("X-RateLimit-Limit" in a.headers for a in answers)
+
+
+@pytest.fixture
+def ui_checks(app, monkeypatch):
+    """Counts of the rate limiter's and CSRFProtect's checks, as the app's own hooks call them.
+
+    Both hooks were registered as bound methods or closures at start-up; each looks up the method
+    below on its extension object when it runs, so a counter put there sees every real check.
+    """
+    app.config["WTF_CSRF_ENABLED"] = True
+    calls = {"rate_limit": 0, "csrf": 0}
+
+    def counting(name, method):
+        def counted(*args, **kwargs):
+            calls[name] += 1
+            return method(*args, **kwargs)
+
+        return counted
+
+    monkeypatch.setattr(
+        limiter, "identify_request", counting("rate_limit", limiter.identify_request)
+    )
+    monkeypatch.setattr(csrf, "protect", counting("csrf", csrf.protect))
+    return calls
+
+
+def test_webhook_requests_run_no_rate_limit_check_no_csrf_check_and_set_no_cookie(
+    app, client, ui_checks, make_contact, make_campaign
+):
+    person = make_contact()
+    assert client.get("/login").status_code == 200
+    assert ui_checks == {"rate_limit": 1, "csrf": 1}, "the counters see a page's checks"
+
+    answers = [
+        _signed(app, client, SMS, _sms("SM" + "f" * 32, person.phone)),
+        _signed(app, client, SMS, _sms("SM" + "f" * 32, person.phone)),  # the same SID again
+        _signed(app, client, STATUS, {"MessageSid": "SM" + "0" * 32, "MessageStatus": "sent"}),
+        client.post(SMS, data=_sms("SM" + "1" * 32)),  # unsigned
+        client.post(SMS + "?x=1", data={"Body": "1"}, headers={"X-Twilio-Signature": "bad"}),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 204, 403, 403]
+    assert ui_checks == {"rate_limit": 1, "csrf": 1}, "no webhook request was checked"
+    for answer in answers:
+        assert answer.headers.getlist("Set-Cookie") == []
+        assert not any(name.startswith("X-RateLimit") for name, _ in answer.headers)
+
+
+def test_a_signed_webhook_holding_a_nul_character_is_refused_and_recorded_nowhere(
+    app, client, make_contact
+):
+    person = make_contact()
+    for field, value in (("Body", "1\x002"), ("From", person.phone + "\x00")):
+        answer = _signed(app, client, SMS, {**_sms("SM" + "2" * 32, person.phone), field: value})
+        assert (answer.status_code, answer.text) == (400, "the request holds a NUL character")
+    assert db.session.execute(select(func.count()).select_from(Message)).scalar_one() == 0
+    # A forged one is still refused for its signature first.
+    forged = client.post(SMS, data={"Body": "\x00"}, headers={"X-Twilio-Signature": "bad"})
+    assert forged.status_code == 403

@@ -44,4 +44,12 @@ def current_scope() -> Scope:
 
 
 # The views register themselves on `registry` when imported.
-from outreach.web.api import campaigns, contacts, lists, meta, prompts, regions  # noqa: E402, F401
+from outreach.web.api import (  # noqa: E402, F401
+    callbacks,
+    campaigns,
+    contacts,
+    lists,
+    meta,
+    prompts,
+    regions,
+)

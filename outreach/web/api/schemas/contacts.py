@@ -105,7 +105,7 @@ class CallbackOut(Output):
     """A request to be called back by a counsellor."""
 
     id: int
-    status: Literal["open", "claimed", "done", "cancelled"]
+    status: Literal["open", "claimed", "done", "unreachable", "cancelled"]
     campaign_id: int | None
     created_at: UtcTime
     claimed_at: UtcTime | None
