@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.content.render import render_text
+from outreach.languages import LANGUAGES, language_key
 from outreach.models import Call, CallStatus, Campaign, Recording
 from outreach.voice import catalog
 from outreach.voice.calls import OUTBOUND
@@ -103,7 +104,9 @@ def _text(key: Key, fields: Mapping[str, str]) -> str | None:
         template = catalog.find_prompt(topic, prompt).text(language)
     except LookupError:
         return None
-    return render_text(template, {"key": "…", **fields})
+    # A language's key on the hotline is the same at every MRC, so its recording can say it.
+    key = language_key(language) if language in LANGUAGES else ""
+    return render_text(template, {"key": key, **fields})
 
 
 def _shipped_dir(config: Mapping) -> Path:

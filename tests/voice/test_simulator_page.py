@@ -173,8 +173,8 @@ def test_a_new_caller_rings_the_hotline_and_hears_the_language_choice(
     page = _follow(
         client, client.post("/simulator/call/dial", data={"region": "kg-osh", "new_caller": "1"})
     )
-    assert _said(page) == ["[ky] for ky press 1", "[ru] for ru press 2", "[uz] for uz press 3"]
-    page = _follow(client, client.post("/simulator/call/press", data={"key": "2"}))
+    assert _said(page) == ["[ky] for ky press 7", "[ru] for ru press 6", "[uz] for uz press 8"]
+    page = _follow(client, client.post("/simulator/call/press", data={"key": "6"}))
     assert _said(page)[0] == "[ru] hotline welcome MRC Osh"
     contact = db.session.execute(select(Contact)).scalar_one()
     assert contact.phone.startswith("+447700900") and contact.consent == ConsentState.NONE
