@@ -83,6 +83,7 @@ def answer_call(call_id: int):
     ringing, back = _ringing(call_id)
     if ringing is None:
         return redirect(back)
+    _hang_up_current()
     state = simulated_calls.answer(_phone(), ringing, utcnow())
     _save(state)
     return redirect(back)
@@ -158,6 +159,7 @@ def dial():
         caller, contact_id = target.phone, target.contact.id if target.contact else None
     number = region.sender_number
     db.session.commit()
+    _hang_up_current()
     base = _base()
     url = base + url_for("webhooks.voice_inbound")
     status = base + url_for("webhooks.voice_status")
@@ -199,6 +201,14 @@ def _ringing(call_id: int) -> tuple[Ringing | None, str]:
     )
     db.session.commit()  # the webhooks run in their own app context and session
     return ringing, back
+
+
+def _hang_up_current() -> None:
+    """One call at a time, as on a phone: a call still going ends before the next begins."""
+    state = _loaded()
+    if state is not None and not state.over:
+        simulated_calls.hang_up(_phone(), state, utcnow())
+    session.pop(SESSION_KEY, None)
 
 
 def _may_answer_as(contact_id: int | None, phone: str):

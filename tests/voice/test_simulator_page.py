@@ -225,3 +225,15 @@ def test_a_real_webhook_cannot_claim_a_staff_member(app, client, ringing, coordi
     assert db.session.execute(select(Response)).scalar_one().text == "9"
     audit = db.session.execute(select(AuditEvent).where(AuditEvent.action == "ivr.key_press"))
     assert audit.first() is None
+
+
+def test_ringing_an_mrc_during_a_call_ends_that_call_first(client, ringing, coordinator):
+    person, call = ringing
+    client.post(f"/simulator/calls/{call.id}/answer")
+    data = {"region": "kg-osh", "contact": person.id}
+    page = _follow(client, client.post("/simulator/call/dial", data=data))
+    assert "Call to +996312000000" in page
+    db.session.expire_all()
+    assert db.session.get(Call, call.id).status == CallStatus.COMPLETED
+    inbound = db.session.execute(select(Call).where(Call.direction == "inbound")).scalar_one()
+    assert (inbound.status, inbound.contact_id) == (CallStatus.IN_PROGRESS, person.id)
