@@ -64,10 +64,11 @@ class DialForm(FlaskForm):
 def call_panel(scope: Scope, phone: str | None, real_phones: bool) -> dict:
     """What the simulator page shows of calls: ringing, the current one, the MRCs to ring."""
     ringing = ringing_calls(db.session, phone, current_app.config) if phone else []
+    call = _loaded()
     return {
         "ringing": [] if real_phones else ringing,
-        "call": _loaded(),
-        "said": _said(_loaded()),
+        "call": call,
+        "said": _said(call),
         "hotlines": _hotlines(scope),
         "call_form": CallForm(formdata=None),
         "key_form": KeyForm(formdata=None),

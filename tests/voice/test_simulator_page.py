@@ -237,3 +237,20 @@ def test_ringing_an_mrc_during_a_call_ends_that_call_first(client, ringing, coor
     assert db.session.get(Call, call.id).status == CallStatus.COMPLETED
     inbound = db.session.execute(select(Call).where(Call.direction == "inbound")).scalar_one()
     assert (inbound.status, inbound.contact_id) == (CallStatus.IN_PROGRESS, person.id)
+
+
+def test_bad_dial_input_is_a_clear_4xx(client, coordinator, hotline_region, make_contact):
+    hotline_region("kg-osh", "menu", "+996312000000")
+    theirs = make_contact("pk-isb", language="ur")
+    cases = [
+        ({"region": "nowhere", "new_caller": "1"}, 404),
+        ({"region": "x" * 10_000, "new_caller": "1"}, 404),
+        ({"region": "kg-osh", "contact": "not-a-number"}, 400),
+        ({"region": "kg-osh", "contact": str(10**20)}, 400),
+        ({"region": "kg-osh", "contact": theirs.id}, 404),
+        ({"region": "kg-osh", "phone": theirs.phone}, 404),
+        ({"region": "kg-osh"}, 404),
+    ]
+    for data, status in cases:
+        assert client.post("/simulator/call/dial", data=data).status_code == status, data
+    assert db.session.execute(select(Call)).first() is None
