@@ -438,6 +438,20 @@ class FakeTwilio:
         self._advance(batch)
         return [self._deliver(c) for c in batch]
 
+    def flush_until(self, sid: str, status: str) -> list[Delivery]:
+        """Deliver call `sid`'s pending callbacks in order up to the first with `status`; the
+        rest stay pending. Twilio answers a call (`in-progress`), then fetches its `Url` and
+        follows the TwiML while the caller listens, and reports `completed` at the hang-up."""
+        with self._lock:
+            mine = [c for c in self._pending if c.sid == sid]
+            statuses = [c.params.get("CallStatus") for c in mine]
+            if status not in statuses:
+                raise KeyError(f"no pending {status!r} callback of {sid}")
+            batch = mine[: statuses.index(status) + 1]
+            taken = {id(c) for c in batch}
+            self._pending = [c for c in self._pending if id(c) not in taken]
+        return [self._advance([c]) or self._deliver(c) for c in batch]
+
     def send_status(
         self, sid: str, status: str, error_code: int | None = None, url: str | None = None
     ) -> Delivery:

@@ -1,12 +1,16 @@
-"""The campaign form: its fields (one text per language, the topics' own fields), and parsing.
+"""The campaign form: its fields (one text per language, the topics' own fields, the voice
+settings), and parsing.
 
 Parsing turns the form into the service's `CampaignInput`; the send time is read in the time
 zone of the first region ticked (or of the first list's region) and becomes an aware UTC
-datetime. Problems found while parsing and the service's problems are shown together.
+datetime. A voice campaign plays its topic's menu: its text areas and SMS rate are ignored, and
+an SMS campaign's voice settings are. Problems found while parsing and the service's problems
+are shown together.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -22,7 +26,13 @@ from wtforms import (
 )
 from wtforms.validators import Length
 
-from outreach.campaigns.service import DEFAULT_RATE, CampaignInput
+from outreach.campaigns.service import (
+    DEFAULT_CALLS,
+    DEFAULT_RATE,
+    DEFAULT_RETRIES,
+    DEFAULT_RETRY_MINUTES,
+    CampaignInput,
+)
 from outreach.content import SAMPLE_VALUES, TemplateError, Topic, render_text
 from outreach.languages import LANGUAGES, language_name
 from outreach.messaging.segments import GSM_SINGLE, UCS2_SINGLE, count_segments
@@ -44,6 +54,17 @@ class CheckboxesField(SelectMultipleField):
 
 class CampaignFormBase(FlaskForm):
     name = StringField("Name", validators=[Length(max=200)])
+    channel = RadioField(
+        "Channel",
+        choices=[
+            SelectChoice(value="sms", label="SMS: a text in each contact's language"),
+            SelectChoice(
+                value="voice", label="Voice call: a menu spoken in each contact's language"
+            ),
+        ],
+        default="sms",
+        validate_choice=False,  # the service names a wrong channel with the other problems
+    )
     topic = SelectField("Topic", validate_choice=False)
     regions = CheckboxesField("Regions (every opted-in contact of the MRC)")
     lists = CheckboxesField("Lists (their opted-in members)", coerce=int)
@@ -69,6 +90,19 @@ class CampaignFormBase(FlaskForm):
     window_start = StringField("From")
     window_end = StringField("Until")
     rate = StringField("Messages per second per sender", default=f"{DEFAULT_RATE:g}")
+    calls_per_second = StringField("Calls per second", default=f"{DEFAULT_CALLS:g}")
+    retry_max = StringField("Retries (no answer or busy)", default=str(DEFAULT_RETRIES))
+    retry_interval = StringField("Minutes between tries", default=f"{DEFAULT_RETRY_MINUTES:g}")
+    machine = RadioField(
+        "Answering machine",
+        choices=[
+            SelectChoice(value="", label="Do not detect machines (a person never hears silence)"),
+            SelectChoice(value="message", label="Leave the short voicemail message; no retry"),
+            SelectChoice(value="hangup", label="Hang up and try again later, as for no answer"),
+        ],
+        default="",
+        validate_choice=False,
+    )
 
 
 def text_field_name(language: str) -> str:
@@ -142,20 +176,46 @@ def to_input(
         for name in (topic.fields if topic else ())
     }
     send_at, recurrence = _schedule(form, _zone(form, regions, lists), now, problems)
+    channel = form.channel.data or "sms"
     data = CampaignInput(
         name=form.name.data or "",
         topic=form.topic.data or "",
+        channel=channel,
         regions=list(form.regions.data or []),
         lists=list(form.lists.data or []),
-        texts=_texts(form, topic, languages),
         fields=fields,
         send_at=send_at,
         recurrence=recurrence,
         window_start=(form.window_start.data or "").strip() or None,
         window_end=(form.window_end.data or "").strip() or None,
-        rate_per_second=_rate(form.rate.data, problems),
     )
+    if channel == "voice":
+        _voice(form, data, problems)
+    else:
+        data.texts = _texts(form, topic, languages)
+        data.rate_per_second = _number(form.rate.data, "rate_per_second", problems)
     return data, problems
+
+
+NUMBER_HELP = {
+    "rate_per_second": "a number of messages a second, e.g. 10",
+    "calls_per_second": "a number of calls a second, e.g. 1 or 0.5",
+    "retries.max": "a whole number of retries, from 0 to 5",
+    "retries.interval_minutes": "a number of minutes, e.g. 30",
+}
+
+
+def _voice(form: CampaignFormBase, data: CampaignInput, problems: dict) -> None:
+    """The voice settings as numbers; the service checks their ranges."""
+    data.calls_per_second = _number(form.calls_per_second.data, "calls_per_second", problems)
+    retries = _number(form.retry_max.data, "retries.max", problems)
+    if retries is not None and not retries.is_integer():
+        problems["retries.max"] = NUMBER_HELP["retries.max"]
+        retries = None
+    data.retry_max = int(retries) if retries is not None else None
+    minutes = _number(form.retry_interval.data, "retries.interval_minutes", problems)
+    data.retry_interval_minutes = minutes
+    data.machine = form.machine.data or None
 
 
 def _texts(form: CampaignFormBase, topic: Topic | None, languages: list[str]) -> dict[str, str]:
@@ -210,15 +270,19 @@ def _parse_local(raw: str) -> datetime | None:
     return None
 
 
-def _rate(raw: str | None, problems: dict) -> float | None:
+def _number(raw: str | None, key: str, problems: dict) -> float | None:
+    """A finite number typed in the form (a decimal comma allowed); None when left empty."""
     raw = (raw or "").strip().replace(",", ".")
     if not raw:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        problems["rate_per_second"] = "a number of messages a second, e.g. 10"
+        value = math.nan
+    if not math.isfinite(value):
+        problems[key] = NUMBER_HELP[key]
         return None
+    return value
 
 
 def attach_problems(form: CampaignFormBase, problems: dict[str, str]) -> list[str]:
@@ -232,6 +296,11 @@ def attach_problems(form: CampaignFormBase, problems: dict[str, str]) -> list[st
         "recurrence": "recurrence",
         "window": "window_end",
         "rate_per_second": "rate",
+        "channel": "channel",
+        "calls_per_second": "calls_per_second",
+        "retries.max": "retry_max",
+        "retries.interval_minutes": "retry_interval",
+        "machine": "machine",
     }
     left = []
     for key, message in problems.items():

@@ -1,4 +1,7 @@
-"""SMS campaigns in the web UI: the list, the form, the pre-launch summary, test send, launch.
+"""Campaigns in the web UI: the list, the form, the pre-launch summary, test send, launch.
+
+A voice campaign's summary lists its audience by language and every prompt still without audio
+in one of those languages; launching it is refused while that list is not empty.
 
 Everyone sees the campaigns of their own regions; only coordinators and admins compose, test,
 launch, pause, resume or cancel them (counsellors read).
@@ -27,9 +30,10 @@ from outreach.campaigns.service import (
 )
 from outreach.campaigns.stats import campaign_stats, preview
 from outreach.campaigns.testsend import send_test_message
+from outreach.campaigns.voice import check_audio, missing_audio, voice_stats
 from outreach.contacts.lists import lists_with_counts
 from outreach.content import SAMPLE_VALUES, UnknownTopic, get_topic, load_topics
-from outreach.errors import Conflict, TooManyRequests, ValidationFailed
+from outreach.errors import Conflict, NotFound, TooManyRequests, ValidationFailed
 from outreach.extensions import db
 from outreach.models import CampaignStatus, utcnow
 from outreach.permissions import Action, may
@@ -215,8 +219,27 @@ def _test_form(campaign, formdata=...) -> TestSendForm:
     return form
 
 
+def _voice_summary(campaign) -> dict | None:
+    """A voice campaign's languages, the prompts they still lack and its call stats."""
+    if campaign.channel != "voice":
+        return None
+    config = current_app.config
+    try:
+        missing = missing_audio(db.session, campaign, config["OUTREACH_PROVIDER"], config)
+    except (NotFound, UnknownTopic):
+        missing = []  # a topic gone from the campaign files: the page still shows the rest
+    by_language = preview(db.session, campaign)["audience"]["by_language"]
+    return {
+        "audience": sorted((lang or "", count) for lang, count in by_language.items()),
+        "missing": missing,
+        "stats": voice_stats(db.session, campaign),
+        "provider": config["OUTREACH_PROVIDER"],
+    }
+
+
 def _render_show(campaign, test_form: TestSendForm, status: int = 200):
     summary = preview(db.session, campaign)
+    voice = _voice_summary(campaign)
     allowed = {event for (state, event) in MOVES if state == campaign.status}
     moves = [name for name, events in EVENTS.items() if allowed.intersection(events)]
     places = [*campaign.regions, *(lst.region for lst in campaign.lists)]
@@ -233,7 +256,8 @@ def _render_show(campaign, test_form: TestSendForm, status: int = 200):
         zone=zone,
         zones=zones,
         summary=summary,
-        stats=campaign_stats(db.session, campaign),
+        stats=voice["stats"] if voice else campaign_stats(db.session, campaign),
+        voice=voice,
         messages=recent_messages(db.session, campaign),
         responses=recent_responses(db.session, campaign),
         creator=emails_by_id(db.session, [campaign.created_by_id]).get(campaign.created_by_id),
@@ -292,13 +316,24 @@ def move(campaign_id: int, action: str):
         abort(400, "The form expired; reload the page and try again.")
     apply, done = ACTIONS[action]
     try:
+        if action == "launch":
+            _check_audio(scope, campaign_id)
         campaign = apply(db.session, scope, campaign_id, utcnow())
     except Conflict as exc:
         db.session.rollback()
         flash(f"Not done: {exc.message}.", "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
     db.session.commit()
+    if campaign.channel == "voice" and action == "launch":
+        done = "Launched: calls start within the calling window, at the pace set."
     if campaign.status == CampaignStatus.SCHEDULED and action == "launch":
         done = "Scheduled: it starts at its send time."
     flash(done, "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _check_audio(scope: Scope, campaign_id: int) -> None:
+    """Refuse to launch a voice campaign while a prompt lacks audio (the summary lists them)."""
+    config = current_app.config
+    campaign = get_campaign(db.session, scope, campaign_id)
+    check_audio(db.session, campaign, config["OUTREACH_PROVIDER"], config)

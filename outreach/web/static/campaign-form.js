@@ -142,5 +142,16 @@
   });
   form.querySelectorAll('input[name="when"]').forEach(function (r) { r.addEventListener("change", showWhen); });
   showWhen();
+
+  // SMS texts and rate, or the voice settings: only what the chosen channel uses is shown.
+  function showChannel() {
+    var checked = form.querySelector('input[name="channel"]:checked');
+    var channel = checked ? checked.value : "sms";
+    form.querySelectorAll("[data-channel]").forEach(function (box) {
+      box.hidden = box.dataset.channel !== channel;
+    });
+  }
+  form.querySelectorAll('input[name="channel"]').forEach(function (r) { r.addEventListener("change", showChannel); });
+  showChannel();
   updateCounters();
 })();
