@@ -1,7 +1,8 @@
 """The queue as counsellors read it: requests in order of when they are due, as items.
 
 An item is what a list or a request page shows of a request, already cut to the reader: the
-number masked unless they hold the claim or are an admin; notes only for counsellors and
+number masked unless `outreach.contacts.privacy` lets them read it (they hold the claim, or
+they manage contacts); notes only for counsellors and
 admins (a coordinator sees that a note exists). A claim past its expiry reads as open.
 """
 
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from outreach.access import Scope
 from outreach.callbacks.hours import WorkingHours, working_minutes
+from outreach.contacts.phones import mask_phone
+from outreach.contacts.privacy import holds_claim_on, may_read_queue_number
 from outreach.models import (
     CallbackAttempt,
     CallbackRequest,
@@ -88,10 +91,7 @@ class QueueItem:
     sources: list[SourceItem] = field(default_factory=list)
     attempts: list[AttemptItem] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
-
-    @property
-    def held_by_reader(self) -> bool:
-        return self.phone_in_full and self.status == CallbackStatus.CLAIMED
+    held_by_reader: bool = False  # their own live claim, not merely a number they may read
 
 
 def status_now(request: CallbackRequest, now: datetime) -> CallbackStatus:
@@ -100,13 +100,6 @@ def status_now(request: CallbackRequest, now: datetime) -> CallbackStatus:
     if request.status == CallbackStatus.CLAIMED and (expires is None or expires <= now):
         return CallbackStatus.OPEN
     return CallbackStatus(request.status)
-
-
-def mask_phone(phone: str) -> str:
-    """`+92300*****67`: the country and network, and the last two digits."""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:6] + "*" * (len(phone) - 8) + phone[-2:]
 
 
 def list_requests(
@@ -183,7 +176,7 @@ def build_items(
 def _item(scope: Scope, request, contact: Contact, region: Region, now: datetime) -> QueueItem:
     status = status_now(request, now)
     holder = request.claimed_by_id if status == CallbackStatus.CLAIMED else None
-    full = scope.is_admin or (holder is not None and holder == scope.user_id)
+    full = may_read_queue_number(scope, holder)
     hours = WorkingHours.of(region.counsellor_hours, region.timezone)
     waited = working_minutes(hours, request.created_at, request.completed_at or now)
     return QueueItem(
@@ -204,6 +197,7 @@ def _item(scope: Scope, request, contact: Contact, region: Region, now: datetime
         waiting_working_minutes=waited,
         overdue=status in ACTIVE and waited > region.callback_target_hours * 60,
         outcome=request.outcome,
+        held_by_reader=holds_claim_on(scope, holder),
     )
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from outreach.access import Scope
+from outreach.contacts.privacy import shown_number, shown_phones
 from outreach.models import Campaign, Contact, Direction, Message, Response
 
 DELIVERED = ("delivered",)
@@ -30,28 +33,35 @@ def message_counts(session: Session, campaign_ids: Iterable[int]) -> dict[int, d
 
 
 def recent_messages(
-    session: Session, campaign: Campaign, limit: int = 50
-) -> list[tuple[Message, Contact | None]]:
-    """The campaign's latest outbound messages with their contacts, newest first."""
+    session: Session, scope: Scope, campaign: Campaign, now: datetime, limit: int = 50
+) -> list[tuple[Message, Contact | None, str]]:
+    """The campaign's latest messages out, with their contacts and shown numbers, newest first."""
     rows = session.execute(
         select(Message, Contact)
         .outerjoin(Contact, Contact.id == Message.contact_id)
         .where(Message.campaign_id == campaign.id, Message.direction == Direction.OUTBOUND)
         .order_by(Message.updated_at.desc(), Message.id.desc())
         .limit(limit)
-    )
-    return [(message, contact) for message, contact in rows]
+    ).all()
+    phones = shown_phones(session, scope, (contact for _, contact in rows), now)
+    return [
+        (message, contact, phones[contact.id] if contact else shown_number(scope, message.to_phone))
+        for message, contact in rows
+    ]
 
 
 def recent_responses(
-    session: Session, campaign: Campaign, limit: int = 50
-) -> list[tuple[Response, Contact | None]]:
-    """The latest replies to the campaign (answers, call-backs, opt-outs, unrecognised)."""
+    session: Session, scope: Scope, campaign: Campaign, now: datetime, limit: int = 50
+) -> list[tuple[Response, Contact | None, str | None]]:
+    """The latest replies to the campaign (answers, call-backs, opt-outs…) with shown numbers."""
     rows = session.execute(
         select(Response, Contact)
         .outerjoin(Contact, Contact.id == Response.contact_id)
         .where(Response.campaign_id == campaign.id)
         .order_by(Response.at.desc(), Response.id.desc())
         .limit(limit)
-    )
-    return [(response, contact) for response, contact in rows]
+    ).all()
+    phones = shown_phones(session, scope, (contact for _, contact in rows), now)
+    return [
+        (response, contact, phones[contact.id] if contact else None) for response, contact in rows
+    ]

@@ -65,7 +65,9 @@ def time_zones_for(e164: str) -> tuple[str, ...]:
 
 
 def mask_phone(e164: str) -> str:
-    """A number with its middle hidden, for lists and logs: +92300•••4567."""
-    if len(e164) <= 8:
-        return e164
-    return f"{e164[:6]}•••{e164[-4:]}"
+    """`+92300*****67`: the country and network, and the last two digits; the rest hidden."""
+    # Five or more hidden digits: too many to guess from a list, yet enough shown to tell two
+    # people apart and for a person to recognise their own number read back to them.
+    if len(e164) <= 7:
+        return "*" * len(e164)
+    return e164[:6] + "*" * (len(e164) - 8) + e164[-2:]

@@ -11,6 +11,7 @@ from outreach.access import Scope
 from outreach.audit import record_audit
 from outreach.contacts.consent import apply_consent
 from outreach.contacts.phones import InvalidPhone, normalise_phone
+from outreach.contacts.privacy import sees_every_number
 from outreach.errors import NotFound, ValidationFailed
 from outreach.models import (
     ConsentAction,
@@ -46,10 +47,10 @@ def search_contacts(
 
 def contacts_query(session: Session, scope: Scope, filters: ContactFilters) -> Select:
     """The unordered statement for the contacts a search finds within the scope."""
-    return _narrow(session, scope.apply(select(Contact), Contact.region_id), filters)
+    return _narrow(session, scope, scope.apply(select(Contact), Contact.region_id), filters)
 
 
-def _narrow(session: Session, stmt, filters: ContactFilters):
+def _narrow(session: Session, scope: Scope, stmt, filters: ContactFilters):
     if filters.region_code:
         stmt = stmt.join(Region, Region.id == Contact.region_id).where(
             Region.code == filters.region_code
@@ -67,7 +68,7 @@ def _narrow(session: Session, stmt, filters: ContactFilters):
     if filters.phone:
         stmt = stmt.where(Contact.phone == _phone_for_search(filters.phone))
     if filters.text:
-        stmt = _match_text(stmt, filters.text.strip())
+        stmt = _match_text(session, scope, stmt, filters.text.strip())
     return stmt
 
 
@@ -82,14 +83,36 @@ def _phone_for_search(raw: str) -> str:
         return raw
 
 
-def _match_text(stmt, text: str):
-    """Search by name (any part, any case) or by the digits of the number."""
-    # Leading zeros are a trunk or international prefix (0300…, 0092…), not part of the E.164 form.
-    digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
+def _match_text(session: Session, scope: Scope, stmt, text: str):
+    """Search by name (any part, any case) or by the number.
+
+    Those who may read every number match any four or more of its digits. Anyone else matches
+    a whole number only (one a person gave them): matching parts would let them uncover a masked
+    number digit by digit through repeated searches.
+    """
     conditions = [Contact.name.ilike(f"%{text}%")]
-    if len(digits) >= 4:
-        conditions.append(Contact.phone.contains(digits))
+    if sees_every_number(scope):
+        # Leading zeros are a trunk or international prefix (0300…, 0092…), not part of E.164.
+        digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
+        if len(digits) >= 4:
+            conditions.append(Contact.phone.contains(digits))
+    elif numbers := _whole_numbers(session, scope, text):
+        conditions.append(Contact.phone.in_(numbers))
     return stmt.where(or_(*conditions))
+
+
+def _whole_numbers(session: Session, scope: Scope, text: str) -> set[str]:
+    """The E.164 numbers `text` can be: written internationally, or locally in a user's region."""
+    countries = set(
+        session.execute(scope.apply(select(Region.country).distinct(), Region.id)).scalars()
+    )
+    numbers = set()
+    for country in ("ZZ", *sorted(countries)):
+        try:
+            numbers.add(normalise_phone(text, country))
+        except InvalidPhone:
+            continue
+    return numbers
 
 
 def get_contact(session: Session, scope: Scope, contact_id: int) -> Contact:

@@ -238,6 +238,7 @@ def _voice_summary(campaign) -> dict | None:
 
 
 def _render_show(campaign, test_form: TestSendForm, status: int = 200):
+    scope, now = Scope.for_user(current_user), utcnow()
     summary = preview(db.session, campaign)
     voice = _voice_summary(campaign)
     allowed = {event for (state, event) in MOVES if state == campaign.status}
@@ -258,8 +259,8 @@ def _render_show(campaign, test_form: TestSendForm, status: int = 200):
         summary=summary,
         stats=voice["stats"] if voice else campaign_stats(db.session, campaign),
         voice=voice,
-        messages=recent_messages(db.session, campaign),
-        responses=recent_responses(db.session, campaign),
+        messages=recent_messages(db.session, scope, campaign, now),
+        responses=recent_responses(db.session, scope, campaign, now),
         creator=emails_by_id(db.session, [campaign.created_by_id]).get(campaign.created_by_id),
         moves=moves if _may_manage() else [],
         may_manage=_may_manage(),

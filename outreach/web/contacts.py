@@ -21,6 +21,7 @@ from outreach.access import Scope
 from outreach.accounts.directory import emails_by_id
 from outreach.contacts.export import begin_export, export_lines
 from outreach.contacts.lists import lists_with_counts
+from outreach.contacts.privacy import sees_every_number, shown_phone, shown_phones
 from outreach.contacts.service import (
     ContactFilters,
     change_consent,
@@ -29,7 +30,7 @@ from outreach.contacts.service import (
     view_contact,
 )
 from outreach.extensions import db
-from outreach.models import ConsentAction, ConsentChannel, ConsentState
+from outreach.models import ConsentAction, ConsentChannel, ConsentState, utcnow
 from outreach.permissions import Action, may
 from outreach.regions import list_regions
 from outreach.web.guard import requires
@@ -71,6 +72,8 @@ def index():
     return render_template(
         "contacts/index.html",
         page=page,
+        phones=shown_phones(db.session, scope, page.items, utcnow()),
+        partial_digits=sees_every_number(scope),
         args=_filter_args(),
         regions=list_regions(db.session, scope),
         lists=[lst for lst, _count in lists_with_counts(db.session, scope)],
@@ -98,12 +101,16 @@ def export():
 @requires(Action.CONTACTS_READ)
 def show(contact_id: int):
     """A contact's page; viewing it is audited."""
-    contact = view_contact(db.session, Scope.for_user(current_user), contact_id, channel="web")
+    scope = Scope.for_user(current_user)
+    contact = view_contact(db.session, scope, contact_id, channel="web")
     history = consent_history(db.session, contact)
+    phone = shown_phone(db.session, scope, contact, utcnow())
     db.session.commit()
     return render_template(
         "contacts/show.html",
         contact=contact,
+        phone=phone,
+        phone_in_full=phone == contact.phone,
         history=history,
         staff=emails_by_id(db.session, (event.user_id for event in history)),
         opt_out_form=ConsentForm(formdata=None),

@@ -10,9 +10,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from outreach.access import Scope
 from outreach.contacts.lists import create_list, get_list, lists_with_counts
+from outreach.contacts.privacy import shown_phones
 from outreach.contacts.service import ContactFilters, search_contacts
 from outreach.errors import Conflict, ValidationFailed
 from outreach.extensions import db
+from outreach.models import utcnow
 from outreach.permissions import Action
 from outreach.regions import list_regions, region_by_code
 from outreach.web.guard import requires
@@ -81,4 +83,5 @@ def show(list_id: int):
     page = search_contacts(
         db.session, scope, ContactFilters(list_id=contact_list.id), page_arg(), PER_PAGE
     )
-    return render_template("lists/show.html", contact_list=contact_list, page=page)
+    phones = shown_phones(db.session, scope, page.items, utcnow())
+    return render_template("lists/show.html", contact_list=contact_list, page=page, phones=phones)

@@ -13,6 +13,7 @@ from outreach.contacts.history import (
     consent_history_with_staff,
     responses_of,
 )
+from outreach.contacts.privacy import shown_phones
 from outreach.contacts.service import ContactFilters, change_consent, search_contacts, view_contact
 from outreach.errors import ServiceError, ValidationFailed
 from outreach.extensions import db
@@ -41,16 +42,24 @@ CONTACT = "/contacts/<int:contact_id>"
 _contact_in = TypeAdapter(ContactIn)
 
 
-def contact_out(contact: Contact) -> ContactOut:
-    """A contact as the API shows it."""
+def contact_out(contact: Contact, phone: str) -> ContactOut:
+    """A contact as the API shows it, with its number as the caller may see it."""
     return ContactOut(
         id=contact.id,
-        phone=contact.phone,
+        phone=phone,
         region=contact.region.code,
         language=contact.language,
         name=contact.name,
         consent=str(contact.consent),
     )
+
+
+def _shown(contacts: list[Contact]) -> dict[int, str]:
+    return shown_phones(db.session, current_scope(), contacts, utcnow())
+
+
+def _out(contact: Contact) -> ContactOut:
+    return contact_out(contact, _shown([contact])[contact.id])
 
 
 def error_out(exc: ServiceError) -> ErrorOut:
@@ -84,7 +93,7 @@ def _upsert_one(raw: dict):
     if result.error is not None:
         raise result.error
     db.session.commit()
-    return contact_out(result.contact), 201 if result.created else 200
+    return _out(result.contact), 201 if result.created else 200
 
 
 def _upsert_many(raw: list):
@@ -96,7 +105,11 @@ def _upsert_many(raw: list):
         )
     results = _upsert([_item(element) for element in raw])
     db.session.commit()
-    items = [error_out(r.error) if r.error is not None else contact_out(r.contact) for r in results]
+    phones = _shown([r.contact for r in results if r.error is None])
+    items = [
+        error_out(r.error) if r.error is not None else contact_out(r.contact, phones[r.contact.id])
+        for r in results
+    ]
     return ContactBatchOut(items=items), 200
 
 
@@ -136,8 +149,9 @@ def get_contacts(query: ContactQuery):
         region_code=query.region, consent=query.consent, list_id=query.list, phone=query.phone
     )
     page = search_contacts(db.session, current_scope(), filters, query.page, query.per_page)
+    phones = _shown(page.items)
     return ContactPage(
-        items=[contact_out(c) for c in page.items], total=page.total, page=page.page
+        items=[contact_out(c, phones[c.id]) for c in page.items], total=page.total, page=page.page
     ), 200
 
 
@@ -158,7 +172,7 @@ def get_contact(contact_id: int):
         for event, email in consent_history_with_staff(db.session, contact)
     ]
     detail = ContactDetail(
-        **contact_out(contact).model_dump(),
+        **_out(contact).model_dump(),
         consent_events=events,
         responses=[_response_out(r) for r in responses_of(db.session, contact)],
         callbacks=[_callback_out(c) for c in callbacks_of(db.session, contact)],
@@ -235,5 +249,6 @@ def _change(contact_id: int, action: ConsentAction, source: str):
     contact = change_consent(
         db.session, current_scope(), contact_id, action, ConsentChannel.API, source
     )
+    out = _out(contact)
     db.session.commit()
-    return contact_out(contact), 200
+    return out, 200

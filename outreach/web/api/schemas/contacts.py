@@ -61,7 +61,11 @@ ContactsIn = Annotated[
 
 class ContactOut(Output):
     id: int
-    phone: str = Field(description="E.164", examples=["+923001234567"])
+    phone: str = Field(
+        description="E.164; masked (`+92300*****67`) for a counsellor unless they hold the claim "
+        "on the person's open call-back request",
+        examples=["+923001234567"],
+    )
     region: str
     language: str
     name: str | None
