@@ -78,6 +78,8 @@ def answer_call(session: Session, press: KeyPress, now: datetime, env: Answering
         response_id = record_key(session, call, press.node, press.digits[:1], step.kind, now)
         if response_id is None:
             return _render(session, call, flow.goodbye(), env)  # the guard: opted out just now
+        if press.pressed_by is not None:
+            _record_staff_press(session, call, press, response_id)
     if step.goto is not None:
         topic = step.goto.removeprefix(TOPIC_TARGET)
         choose_topic(session, call.id, topic)
@@ -85,6 +87,23 @@ def answer_call(session: Session, press: KeyPress, now: datetime, env: Answering
         step = flow.enter(menu, topic, menu.start)
     _act(session, call, step, press, response_id, now)
     return _render(session, call, step, env)
+
+
+def _record_staff_press(session, call: CallContext, press: KeyPress, response_id: int) -> None:
+    """A key pressed by staff in the phone simulator names them, as a reply typed there does
+    (the key press row is the caller's; the audit row says who pressed it)."""
+    record_audit(
+        session,
+        press.pressed_by,
+        "ivr.key_press",
+        "contact",
+        call.contact_id,
+        call_id=call.id,
+        node=press.node,
+        key=press.digits[:1],
+        response_id=response_id,
+        via="simulator",
+    )
 
 
 def _menu(call: CallContext) -> tuple[VoiceMenu, str]:

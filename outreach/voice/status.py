@@ -219,11 +219,10 @@ def _apply_inbound(session, sid: str, new, event: CallEvent, now) -> bool:
     values = {"status": new, **_details(new, event, now)}
     if RANK[new] == RANK[S.COMPLETED]:
         values["ended_at"] = now
+    # An inbound call starts in-progress, so only a later status moves it: a late `ringing`
+    # (Twilio's callbacks may arrive out of order) never takes an answered call back.
     result = session.execute(
-        update(Call)
-        .where(Call.id == call_id, Call.status.in_([*lower_than(new), S.IN_PROGRESS]))
-        .where(Call.status != new)
-        .values(**values),
+        update(Call).where(Call.id == call_id, Call.status.in_(lower_than(new))).values(**values),
         execution_options=_QUIET,
     )
     return result.rowcount == 1

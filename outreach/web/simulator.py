@@ -40,6 +40,7 @@ from outreach.testphones.rules import SimulatedPhone, phone_to_answer_as, reache
 from outreach.testphones.service import usable_test_phones
 from outreach.web.guard import requires
 from outreach.web.inputs import int_arg, int_query, parse_id
+from outreach.web.simulator_calls import call_panel
 
 bp = Blueprint("simulator", __name__, template_folder="templates")
 
@@ -87,6 +88,7 @@ def index():
         form=form,
         provider=current_app.config.get("OUTREACH_PROVIDER", "simulator"),
         real_phones=reaches_real_phones(current_app.config),
+        **call_panel(scope, phone, reaches_real_phones(current_app.config)),
     )
 
 

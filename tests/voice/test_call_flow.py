@@ -101,7 +101,7 @@ def test_zero_then_one_opts_out_and_ends_the_call(
     db.session.expire_all()
     contact = db.session.get(Contact, contact.id)
     assert contact.consent == ConsentState.OPTED_OUT
-    event = db.session.execute(select(ConsentEvent)).scalars().all()[-1]
+    event = db.session.execute(select(ConsentEvent).order_by(ConsentEvent.id)).scalars().all()[-1]
     assert (event.action, event.channel) == ("opt_out", "ivr")
     assert [p[1:3] for p in _presses(call.id)] == [("0", "answer"), ("1", "opt_out")]
 

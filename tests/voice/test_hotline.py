@@ -112,3 +112,34 @@ def test_an_unsigned_call_is_refused_and_writes_nothing(client, voice_menus, hot
     assert client.post(HOTLINE, data=form).status_code == 403
     assert db.session.execute(select(func.count(Contact.id))).scalar_one() == 0
     assert db.session.execute(select(func.count(CallbackRequest.id))).scalar_one() == 0
+
+
+def test_a_hotline_calls_status_moves_only_forward_to_completed_by_its_sid(
+    app, phone, voice_menus, hotline_region, signed_post
+):
+    region = hotline_region("kg-osh", "menu", "+996312000000")
+    walker, _ = _ring(app, phone, "+996555000111", region.sender_number)
+
+    def status(value: str, **more) -> None:
+        form = {
+            "AccountSid": "AC" + "0" * 32,
+            "CallSid": walker.sid,
+            "CallStatus": value,
+            "From": walker.caller,
+            "To": walker.to,
+            "Direction": "inbound",
+            **more,
+        }
+        # Twilio posts an inbound call's status to the number's callback: no query string.
+        assert signed_post("/webhooks/twilio/voice/status", form).status_code == 204
+        db.session.expire_all()
+
+    status("ringing")  # late: the call was answered already
+    assert db.session.execute(select(Call.status)).scalar_one() == "in-progress"
+    status("completed", CallDuration="37")
+    row = db.session.execute(select(Call)).scalar_one()
+    assert (row.status, row.duration_seconds) == ("completed", 37)
+    assert row.ended_at is not None
+    status("in-progress")
+    status("ringing")
+    assert db.session.execute(select(Call.status)).scalar_one() == "completed"
