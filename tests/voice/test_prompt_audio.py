@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from audio_samples import wav_bytes
+from sqlalchemy import select
 
 from outreach.content.menus import prompts_used
 from outreach.extensions import db
@@ -69,7 +70,13 @@ def test_an_upload_wins_over_everything_and_a_newer_one_replaces_it(app):
     for provider in ("simulator", "twilio"):
         audio = prompt_audio(db.session, *key, config=config(app, provider), fields=VALUES)
         assert (audio.recording, audio.url) == ("uploaded", f"/audio/{second.sha256}.wav")
-    audits = db.session.query(AuditEvent).filter_by(action="prompt.upload").all()
+    audits = (
+        db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "prompt.upload").order_by(AuditEvent.id)
+        )
+        .scalars()
+        .all()
+    )
     assert len(audits) == 2 and audits[-1].details["sha256"] == second.sha256
 
 
