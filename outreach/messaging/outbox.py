@@ -7,6 +7,7 @@ Every function takes a session and `now`; none commits. The status machine is wr
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -266,13 +267,78 @@ def count_live_workers(session: Session, now: datetime, timeout: timedelta) -> i
 def keep_claims(session: Session, worker_id: str, ids: Collection[int], now: datetime) -> None:
     """Renew this worker's claims on the messages it is still working on (a message may wait
     for its place under the sending rate far longer than the claim timeout)."""
+    renew_claims(session, Message, worker_id, ids, now)
+
+
+def renew_claims(session: Session, model, worker_id: str, ids: Collection[int], now) -> None:
+    """Renew this worker's claims on rows of `model` (Message or Call) it still works on."""
     if ids:
         session.execute(
-            update(Message)
-            .where(Message.claimed_by == worker_id, Message.id.in_(ids))
+            update(model)
+            .where(model.claimed_by == worker_id, model.id.in_(ids))
             .values(claimed_at=now),
             execution_options={"synchronize_session": False},
         )
+
+
+@dataclass(frozen=True)
+class ClaimedRows:
+    """An outbound table whose rows workers claim: which statuses wait, which is in flight."""
+
+    model: type
+    pending: tuple
+    in_flight: str
+    interrupted: str
+    in_doubt: str  # why an in-flight row is not tried again, after the reason it was stuck
+
+
+def release_stuck(
+    session: Session,
+    rows: ClaimedRows,
+    worker_id: str,
+    held: Collection[int],
+    now: datetime,
+    worker_timeout: timedelta,
+    claim_timeout: timedelta,
+) -> tuple[int, int]:
+    """Give back stuck claims: release them if pending, mark them interrupted if in flight.
+
+    A claim is stuck when its worker is gone (no heartbeat within `worker_timeout`); when it is
+    this worker's but not among the rows it still works on (`held`: its release or record
+    failed while the database was away); or when no one renewed it within `claim_timeout`
+    (a live worker lost track of it). Call `renew_claims` first. Returns (released, interrupted).
+    """
+    model = rows.model
+    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - worker_timeout)
+    live = select(WorkerHeartbeat.id)
+    orphaned = or_(model.claimed_by.in_(gone), model.claimed_by.not_in(live))
+    lost = and_(model.claimed_by == worker_id, model.id.not_in(held))
+    stale = model.claimed_at < now - claim_timeout
+    stuck = and_(model.claimed_by.is_not(None), or_(orphaned, lost, stale))
+    # One pass over the table for each status, however many reasons there are.
+    released = session.execute(
+        update(model)
+        .where(model.status.in_(rows.pending), stuck)
+        .values(claimed_by=None, updated_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    why = case(
+        (orphaned, "the worker stopped"),
+        (lost, "the worker lost track of it"),
+        else_="its claim was not renewed",
+    )
+    interrupted = session.execute(
+        update(model)
+        .where(model.status == rows.in_flight, stuck)
+        .values(
+            status=rows.interrupted,
+            claimed_by=None,
+            error_message=why + rows.in_doubt,
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    return released, interrupted
 
 
 def recover_claims(
@@ -283,52 +349,25 @@ def recover_claims(
     worker_timeout: timedelta,
     claim_timeout: timedelta,
 ) -> tuple[int, int]:
-    """Give back stuck claims: release them if pending, mark them interrupted if `sending`.
+    """Give back stuck messages' claims (see `release_stuck`), and forget long-gone workers.
 
-    A claim is stuck when its worker is gone (no heartbeat within `worker_timeout`); when it is
-    this worker's but not among the messages it still works on (`held`: its release or record
-    failed while the database was away); or when no one renewed it within `claim_timeout`
-    (a live worker lost track of it). Call `keep_claims` first. Returns (released, interrupted).
     A message in `sending` may have reached the provider, so it is never sent again.
     """
-    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - worker_timeout)
-    live = select(WorkerHeartbeat.id)
-    orphaned = or_(Message.claimed_by.in_(gone), Message.claimed_by.not_in(live))
-    lost = and_(Message.claimed_by == worker_id, Message.id.not_in(held))
-    stale = Message.claimed_at < now - claim_timeout
-    stuck = and_(Message.claimed_by.is_not(None), or_(orphaned, lost, stale))
-    # One pass over the table for each status, however many reasons there are.
-    released = session.execute(
-        update(Message)
-        .where(Message.status.in_(PENDING), stuck)
-        .values(claimed_by=None, updated_at=now),
-        execution_options={"synchronize_session": False},
-    ).rowcount
-    why = case(
-        (orphaned, "the worker stopped"),
-        (lost, "the worker lost track of it"),
-        else_="its claim was not renewed",
+    recovered = release_stuck(
+        session, _MESSAGES, worker_id, held, now, worker_timeout, claim_timeout
     )
-    interrupted = session.execute(
-        update(Message)
-        .where(Message.status == MessageStatus.SENDING, stuck)
-        .values(
-            status=MessageStatus.INTERRUPTED,
-            claimed_by=None,
-            error_message=why + _IN_DOUBT,
-            updated_at=now,
-        ),
-        execution_options={"synchronize_session": False},
-    ).rowcount
     session.execute(
         WorkerHeartbeat.__table__.delete().where(
             WorkerHeartbeat.beat_at < now - worker_timeout * 10
         )
     )
-    return released, interrupted
+    return recovered
 
 
 _IN_DOUBT = (
     " while this message was being handed to the provider; it may or may not have been sent, "
     "so it is not sent again"
+)
+_MESSAGES = ClaimedRows(
+    Message, PENDING, MessageStatus.SENDING, MessageStatus.INTERRUPTED, _IN_DOUBT
 )

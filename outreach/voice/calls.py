@@ -10,18 +10,24 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from outreach.messaging.outbox import OPTED_OUT, OPTED_OUT_MESSAGE, may_receive
+from outreach.messaging.outbox import (
+    OPTED_OUT,
+    OPTED_OUT_MESSAGE,
+    ClaimedRows,
+    may_receive,
+    release_stuck,
+    renew_claims,
+)
 from outreach.models import (
     Call,
     CallAttempt,
     CallStatus,
     Campaign,
     CampaignStatus,
-    WorkerHeartbeat,
 )
 
 S = CallStatus
@@ -236,46 +242,15 @@ def add_attempt(session: Session, call_id: int, number: int, sid: str, status, n
 
 def keep_claims(session: Session, worker_id: str, ids: Collection[int], now: datetime) -> None:
     """Renew this worker's claims on the calls it still works on."""
-    if ids:
-        session.execute(
-            update(Call)
-            .where(Call.claimed_by == worker_id, Call.id.in_(ids))
-            .values(claimed_at=now),
-            execution_options=_QUIET,
-        )
+    renew_claims(session, Call, worker_id, ids, now)
 
 
 def recover_claims(session, worker_id, held, now, worker_timeout, claim_timeout):
-    """Give back stuck claims (as the outbox does): pending calls go back to the queue; a call
-    in `dialing` may have reached the provider, so it becomes `interrupted`, never placed again.
-    Returns (released, interrupted)."""
-    gone = select(WorkerHeartbeat.id).where(WorkerHeartbeat.beat_at < now - worker_timeout)
-    live = select(WorkerHeartbeat.id)
-    orphaned = or_(Call.claimed_by.in_(gone), Call.claimed_by.not_in(live))
-    lost = and_(Call.claimed_by == worker_id, Call.id.not_in(held))
-    stale = Call.claimed_at < now - claim_timeout
-    stuck = and_(Call.claimed_by.is_not(None), or_(orphaned, lost, stale))
-    released = session.execute(
-        update(Call).where(Call.status.in_(PENDING), stuck).values(claimed_by=None, updated_at=now),
-        execution_options=_QUIET,
-    ).rowcount
-    why = case(
-        (orphaned, "the worker stopped"),
-        (lost, "the worker lost track of it"),
-        else_="its claim was not renewed",
-    )
-    interrupted = session.execute(
-        update(Call)
-        .where(Call.status == S.DIALING, stuck)
-        .values(
-            status=S.INTERRUPTED,
-            claimed_by=None,
-            error_message=why + _IN_DOUBT,
-            updated_at=now,
-        ),
-        execution_options=_QUIET,
-    ).rowcount
-    return released, interrupted
+    """Give back stuck claims as the outbox does (`release_stuck`): pending calls go back to
+    the queue; a call in `dialing` may have reached the provider, so it becomes `interrupted`,
+    never placed again. Returns (released, interrupted)."""
+    return release_stuck(session, _CALLS, worker_id, held, now, worker_timeout, claim_timeout)
 
 
 _IN_DOUBT = " while this call was being placed; it may have rung, so it is not placed again"
+_CALLS = ClaimedRows(Call, PENDING, S.DIALING, S.INTERRUPTED, _IN_DOUBT)
