@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
+
+from sqlalchemy import event
+
+from outreach.extensions import db
 
 PASSWORD = "correct horse battery"
 # The cheapest hash werkzeug makes: with scrypt, hashing and checking passwords was about half
@@ -36,3 +41,24 @@ def app_settings(database_url: str, tmp_path) -> dict:
         "RATELIMIT_ENABLED": True,
         "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
     }
+
+
+@contextlib.contextmanager
+def counted():
+    """Count the SQL statements and the COMMITs sent to the database inside the block."""
+    seen = {"statements": [], "commits": 0}
+
+    def statement(conn, cursor, sql, *args):
+        seen["statements"].append(sql.split()[0])
+        seen.setdefault("sql", []).append(sql[:200])
+
+    def commit(conn):
+        seen["commits"] += 1
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from outreach.content.menus import Prompt
 from outreach.content.render import render_text
 from outreach.languages import LANGUAGES
-from outreach.voice.recordings import SHIPPED_DIR, find_prompt, shipped_audio, uploaded_keys
+from outreach.voice.recordings import (
+    SHIPPED_DIR,
+    find_prompt,
+    shipped_audio,
+    uploaded_hash,
+    uploaded_hashes,
+)
 
 DEFAULT_TTS_LANGUAGES = ("en", "ru")
 UPLOADED = "uploaded"
@@ -50,16 +56,20 @@ def _shipped_dir(config: Mapping) -> Path:
 
 
 def _choose(
-    prompt: Prompt, language: str, uploaded, config: Mapping, fields: Mapping[str, str]
+    prompt: Prompt,
+    language: str,
+    uploaded: str | None,
+    config: Mapping,
+    fields: Mapping[str, str],
 ) -> PromptAudio:
-    """Apply the rule to what is known about one prompt in one language."""
+    """Apply the rule to one prompt in one language (`uploaded`: its recording's hash)."""
     key = (prompt.topic, prompt.name, language)
     tts = language in tts_languages(config)
     text = render_text(prompt.text(language), fields)
     shipped = shipped_audio(_shipped_dir(config)).by_key.get(key)
     recording, url = None, None
-    if key in uploaded:
-        recording, url = UPLOADED, f"/audio/{uploaded[key].sha256}.wav"
+    if uploaded is not None:
+        recording, url = UPLOADED, f"/audio/{uploaded}.wav"
     elif shipped is not None and not shipped.placeholder:
         recording, url = UPLOADED, shipped.url
     elif tts and config.get("OUTREACH_PROVIDER") == "twilio":
@@ -85,7 +95,7 @@ def prompt_audio(
     if language not in LANGUAGES:
         language = "en"
     found = find_prompt(topic, prompt, language)
-    uploaded = uploaded_keys(session, {topic}, only=(topic, prompt, language))
+    uploaded = uploaded_hash(session, (topic, prompt, language))
     return _choose(found, language, uploaded, config, fields)
 
 
@@ -99,8 +109,12 @@ def prompts_audio(
 ) -> list[PromptAudio]:
     """`prompt_audio` for many prompts and languages with one query."""
     prompts, languages = list(prompts), list(languages)
-    uploaded = uploaded_keys(session, {p.topic for p in prompts})
-    return [_choose(p, lang, uploaded, config, fields) for p in prompts for lang in languages]
+    uploaded = uploaded_hashes(session, {p.topic for p in prompts})
+    return [
+        _choose(p, lang, uploaded.get((p.topic, p.name, lang)), config, fields)
+        for p in prompts
+        for lang in languages
+    ]
 
 
 def missing_prompts(
@@ -116,7 +130,7 @@ def missing_prompts(
     A prompt is playable with an uploaded recording or a text-to-speech voice; placeholders
     count only with the simulator provider.
     """
-    uploaded = uploaded_keys(session, {p.topic for p in prompts})
+    uploaded = uploaded_hashes(session, {p.topic for p in prompts})
     shipped = shipped_audio(_shipped_dir(config)).by_key
     tts = tts_languages(config)
     missing = set()

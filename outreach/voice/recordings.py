@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -95,15 +95,32 @@ def find_prompt(topic: str, prompt: str, language: str) -> Prompt:
         raise UnknownPrompt(f"{topic}/{prompt}/{language}") from None
 
 
-def uploaded_keys(
-    session: Session, topics: set[str], only: Key | None = None
-) -> dict[Key, Recording]:
-    """The uploaded recordings of these topics (or the one `only` names), bytes not loaded."""
-    query = select(Recording).where(Recording.topic.in_(sorted(topics)))
-    if only is not None:
-        query = query.where(Recording.prompt == only[1], Recording.language == only[2])
-    rows = session.scalars(query)
-    return {(r.topic, r.prompt, r.language): r for r in rows}
+def uploaded_hashes(session: Session, topics: set[str]) -> dict[Key, str]:
+    """The hash of every uploaded recording of these topics, by (topic, prompt, language)."""
+    rows = session.execute(
+        select(Recording.topic, Recording.prompt, Recording.language, Recording.sha256).where(
+            Recording.topic.in_(sorted(topics))
+        )
+    )
+    return {(topic, prompt, language): sha for topic, prompt, language, sha in rows}
+
+
+def uploaded_hash(session: Session, key: Key) -> str | None:
+    """The hash of one prompt's uploaded recording in one language, or None.
+
+    Every key press of a call asks this for the prompt it plays next, so the statement is
+    built once and run on the session's connection, as the key press itself is.
+    """
+    topic, prompt, language = key
+    params = {"topic": topic, "prompt": prompt, "language": language}
+    return session.connection().execute(_UPLOADED_HASH, params).scalar_one_or_none()
+
+
+_UPLOADED_HASH = select(Recording.sha256).where(
+    Recording.topic == bindparam("topic"),
+    Recording.prompt == bindparam("prompt"),
+    Recording.language == bindparam("language"),
+)
 
 
 def store_recording(

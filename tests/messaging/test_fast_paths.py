@@ -3,12 +3,11 @@ general path, and the general path for everything rare."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
-from support import MORNING
+from sqlalchemy import func, select
+from support import MORNING, counted
 from twilio.request_validator import RequestValidator
 
 from outreach.extensions import db
@@ -37,27 +36,6 @@ REGION_OF |= {"tg": "tj-dyu", "ru": "tj-dyu", "ky": "kg-osh", "uz": "uz-tas"}
 
 def _sid() -> str:
     return f"SM{next(_sids):032d}"
-
-
-@contextlib.contextmanager
-def counted():
-    """Count the SQL statements and the COMMITs sent to the database inside the block."""
-    seen = {"statements": [], "commits": 0}
-
-    def statement(conn, cursor, sql, *args):
-        seen["statements"].append(sql.split()[0])
-        seen.setdefault("sql", []).append(sql[:200])
-
-    def commit(conn):
-        seen["commits"] += 1
-
-    event.listen(db.engine, "before_cursor_execute", statement)
-    event.listen(db.engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", statement)
-        event.remove(db.engine, "commit", commit)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from support import counted
 from voice_campaigns import as_voice
 
 from outreach.extensions import db
@@ -56,6 +57,19 @@ def test_keys_lead_through_the_menu_and_each_press_is_recorded(
     ]
     response = db.session.execute(select(Response)).scalars().first()
     assert (response.campaign_id, response.contact_id) == (voice_campaign.id, contact.id)
+
+
+def test_a_key_press_reads_the_call_writes_the_press_and_reads_the_next_recording(
+    voice_menus, voice_campaign, make_contact, make_call, answered
+):
+    call = make_call(make_contact(language="en"), voice_campaign)
+    walker, heard = answered(call)
+    with counted() as seen:
+        heard = walker.press(heard, "1")
+    assert heard.texts == ["[en] risks MRC Islamabad"]
+    # The call with its contact, topic and MRC; the key press; the next prompt's recording.
+    assert seen["statements"] == ["SELECT", "INSERT", "SELECT"], seen
+    assert seen["commits"] == 1
 
 
 def test_back_at_the_start_replays_the_start(
