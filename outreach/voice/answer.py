@@ -174,7 +174,13 @@ def speaker(
 
     def speak(said: flow.Said):
         return prompt_audio(
-            session, said.topic, said.prompt, language, config=env.config, fields=fields
+            session,
+            said.topic,
+            said.prompt,
+            language,
+            config=env.config,
+            fields=fields,
+            known=call.recordings,
         )
 
     return speak

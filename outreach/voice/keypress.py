@@ -3,7 +3,8 @@
 Every key press of a call is answered in a few hundred milliseconds while the caller waits, so
 the statements are built once at import and run on the session's connection without ORM
 objects (like the SMS campaign reply's fast path): `read_call` brings the call, its contact,
-its campaign's topic and its MRC in one SELECT; `record_key` writes the key press as a
+its campaign's topic, its MRC and the recordings uploaded for its topic and the common prompts
+in its language (what the next prompt plays) in one SELECT; `record_key` writes the key press as a
 `Response` in one INSERT whose WHERE is the guard — for an outbound call, the contact is still
 opted in at that moment (a STOP by SMS during the call ends the menu, it is not offered more).
 """
@@ -16,7 +17,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from outreach.models import Call, Campaign, ConsentState, Contact, Region, Response
+from outreach.models import Call, Campaign, ConsentState, Contact, Recording, Region, Response
+from outreach.voice.catalog import COMMON
+from outreach.voice.recordings import NOTHING_KNOWN, KnownRecordings
 
 OUTBOUND, INBOUND = "outbound", "inbound"
 RESPONSES, CALLS = Response.__table__, Call.__table__
@@ -37,6 +40,7 @@ class CallContext:
     region_phone: str | None
     sender_number: str | None
     region_languages: list | None
+    recordings: KnownRecordings = NOTHING_KNOWN  # uploads read with the call
 
     @property
     def reachable(self) -> bool:
@@ -47,7 +51,11 @@ class CallContext:
 def read_call(session: Session, call_id: int) -> CallContext | None:
     """The call with its contact, topic and MRC; None for no such call."""
     row = session.connection().execute(_READ_CALL, {"call": call_id}).first()
-    return CallContext(**row._mapping) if row is not None else None
+    if row is None:
+        return None
+    fields = dict(row._mapping)
+    fields["recordings"] = _known(fields["topic"], fields["language"], fields.pop("uploads"))
+    return CallContext(**fields)
 
 
 def record_key(
@@ -99,6 +107,7 @@ def _read_call():
             Region.phone.label("region_phone"),
             Region.sender_number,
             Region.languages.label("region_languages"),
+            _uploads().label("uploads"),
         )
         .select_from(Call)
         .outerjoin(Contact, Contact.id == Call.contact_id)
@@ -106,6 +115,29 @@ def _read_call():
         .outerjoin(Region, Region.id == func.coalesce(Call.region_id, Contact.region_id))
         .where(Call.id == bindparam("call"))
     )
+
+
+def _uploads():
+    """The call's uploads as "topic/prompt=sha256 …": its topic's and the common prompts', in
+    its language (names are `[a-z0-9_-]`, so the separators cannot occur in them)."""
+    entry = Recording.topic + "/" + Recording.prompt + "=" + Recording.sha256
+    return (
+        select(func.aggregate_strings(entry, " "))
+        .where(
+            Recording.language == func.coalesce(Call.language, Contact.language),
+            Recording.topic.in_([func.coalesce(Campaign.topic, Call.menu_topic), COMMON]),
+        )
+        .scalar_subquery()
+    )
+
+
+def _known(topic: str | None, language: str | None, uploads: str | None) -> KnownRecordings:
+    hashes = {}
+    for entry in (uploads or "").split():
+        name, sha = entry.split("=")
+        prompt_topic, prompt = name.split("/")
+        hashes[(prompt_topic, prompt, language)] = sha
+    return KnownRecordings(frozenset({COMMON, topic} - {None}), language, hashes)
 
 
 def _param(key: str, column):

@@ -19,6 +19,7 @@ from outreach.content.render import render_text
 from outreach.languages import LANGUAGES
 from outreach.voice.recordings import (
     SHIPPED_DIR,
+    KnownRecordings,
     find_prompt,
     shipped_audio,
     uploaded_hash,
@@ -87,15 +88,17 @@ def prompt_audio(
     *,
     config: Mapping,
     fields: Mapping[str, str],
+    known: KnownRecordings | None = None,
 ) -> PromptAudio:
     """What a call plays for this prompt in this language (UnknownPrompt if there is none).
 
     A language the MRCs do not use is played in English, as texts are: a call never fails on it.
+    `known`: uploads read already (a call's own), so the prompt's needs no query of its own.
     """
     if language not in LANGUAGES:
         language = "en"
     found = find_prompt(topic, prompt, language)
-    uploaded = uploaded_hash(session, (topic, prompt, language))
+    uploaded = uploaded_hash(session, (topic, prompt, language), known)
     return _choose(found, language, uploaded, config, fields)
 
 

@@ -105,13 +105,34 @@ def uploaded_hashes(session: Session, topics: set[str]) -> dict[Key, str]:
     return {(topic, prompt, language): sha for topic, prompt, language, sha in rows}
 
 
-def uploaded_hash(session: Session, key: Key) -> str | None:
+@dataclass(frozen=True)
+class KnownRecordings:
+    """The uploads of some topics in one language, read already (a call's, with the call).
+
+    `hashes` holds every upload of `topics` in `language` — so a prompt of those topics in that
+    language with no entry has none, and no further query is needed to know it.
+    """
+
+    topics: frozenset[str]
+    language: str | None
+    hashes: Mapping[Key, str]
+
+    def covers(self, topic: str, language: str) -> bool:
+        return language == self.language and topic in self.topics
+
+
+NOTHING_KNOWN = KnownRecordings(frozenset(), None, {})
+
+
+def uploaded_hash(session: Session, key: Key, known: KnownRecordings | None = None) -> str | None:
     """The hash of one prompt's uploaded recording in one language, or None.
 
-    Every key press of a call asks this for the prompt it plays next, so the statement is
-    built once and run on the session's connection, as the key press itself is.
+    From `known` when it covers the prompt's topic and language; else one SELECT, built once
+    and run on the session's connection, as the key press itself is.
     """
     topic, prompt, language = key
+    if known is not None and known.covers(topic, language):
+        return known.hashes.get(key)
     params = {"topic": topic, "prompt": prompt, "language": language}
     return session.connection().execute(_UPLOADED_HASH, params).scalar_one_or_none()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from audio_samples import wav_bytes
 from sqlalchemy import func, select
 from support import counted
 from voice_campaigns import as_voice
@@ -13,7 +14,9 @@ from outreach.models import (
     ConsentState,
     Contact,
     Response,
+    utcnow,
 )
+from outreach.voice.recordings import store_recording
 
 
 def _presses(call_id):
@@ -59,7 +62,7 @@ def test_keys_lead_through_the_menu_and_each_press_is_recorded(
     assert (response.campaign_id, response.contact_id) == (voice_campaign.id, contact.id)
 
 
-def test_a_key_press_reads_the_call_writes_the_press_and_reads_the_next_recording(
+def test_a_key_press_reads_the_call_with_its_recordings_then_writes_the_press(
     voice_menus, voice_campaign, make_contact, make_call, answered
 ):
     call = make_call(make_contact(language="en"), voice_campaign)
@@ -67,9 +70,36 @@ def test_a_key_press_reads_the_call_writes_the_press_and_reads_the_next_recordin
     with counted() as seen:
         heard = walker.press(heard, "1")
     assert heard.texts == ["[en] risks MRC Islamabad"]
-    # The call with its contact, topic and MRC; the key press; the next prompt's recording.
-    assert seen["statements"] == ["SELECT", "INSERT", "SELECT"], seen
+    # The call with its contact, topic, MRC and recordings; the key press.
+    assert seen["statements"] == ["SELECT", "INSERT"], seen
     assert seen["commits"] == 1
+
+
+def test_the_next_prompt_plays_its_upload_in_the_callers_language_read_with_the_call(
+    voice_menus, voice_campaign, make_contact, make_call, answered
+):
+    risks_ur = upload((voice_menus.TOPIC, "risks", "ur"))
+    upload((voice_menus.TOPIC, "risks", "en"))  # another language: not this caller's
+    upload((voice_menus.TOPIC, "smuggling", "ur"), seconds=2.0)
+    goodbye_ur = upload(("common", "goodbye", "ur"))
+    call = make_call(make_contact(language="ur"), voice_campaign)
+    walker, heard = answered(call)
+    with counted() as seen:
+        heard = walker.press(heard, "1")
+    assert heard.spoken == [("play", f"http://localhost/audio/{risks_ur.sha256}.wav")]
+    assert seen["statements"] == ["SELECT", "INSERT"], seen
+    for _ in range(3):  # silence, twice replayed, then the common goodbye
+        heard = walker.press(heard, "")
+    assert heard.spoken == [("play", f"http://localhost/audio/{goodbye_ur.sha256}.wav")]
+    assert heard.hangup
+
+
+def upload(key, seconds=1.0):
+    recording = store_recording(
+        db.session, key, wav_bytes(seconds), user_id=None, now=utcnow(), storage=None
+    )
+    db.session.commit()
+    return recording
 
 
 def test_back_at_the_start_replays_the_start(

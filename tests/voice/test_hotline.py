@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from audio_samples import wav_bytes
 from sqlalchemy import func, select
 
 from outreach.campaigns.fanout import audience_filter
 from outreach.extensions import db
-from outreach.models import Call, CallbackRequest, ConsentState, Contact, Response
+from outreach.models import Call, CallbackRequest, ConsentState, Contact, Response, utcnow
+from outreach.voice.recordings import store_recording
 
 HOTLINE = "/webhooks/twilio/voice"
 
@@ -47,6 +49,44 @@ def test_an_unknown_caller_chooses_a_language_and_becomes_a_contact_with_no_cons
     campaign = make_campaign(regions=("kg-osh",))
     audience = select(func.count(Contact.id)).where(audience_filter(campaign))
     assert db.session.execute(audience).scalar_one() == 0
+
+
+def test_uploads_play_at_every_step_of_a_new_callers_hotline_call(
+    app, phone, voice_menus, hotline_region
+):
+    # The choice of language, the welcome in the language just chosen and the first prompt of
+    # a topic just chosen are read one by one; the menu after that with the call.
+    region = hotline_region("kg-osh", "menu", "+996312000000")
+    uploads = {
+        key: upload(key)
+        for key in (
+            ("common", "language_choice", "uz"),
+            ("common", "hotline_welcome", "ru"),
+            (voice_menus.TOPIC, "intro", "ru"),
+            ("common", "callback_requested", "ru"),
+            ("common", "callback_requested", "ky"),  # not the language chosen
+        )
+    }
+
+    def played(topic, prompt, language):
+        return ("play", f"http://localhost/audio/{uploads[topic, prompt, language].sha256}.wav")
+
+    walker, heard = _ring(app, phone, "+996555000111", region.sender_number)
+    assert heard.spoken[2] == played("common", "language_choice", "uz")
+    heard = walker.press(heard, "6")
+    assert heard.spoken[0] == played("common", "hotline_welcome", "ru")
+    heard = walker.press(heard, "1")
+    assert heard.spoken == [played(voice_menus.TOPIC, "intro", "ru")]
+    heard = walker.press(heard, "9")
+    assert heard.spoken[0] == played("common", "callback_requested", "ru")
+
+
+def upload(key):
+    recording = store_recording(
+        db.session, key, wav_bytes(), user_id=None, now=utcnow(), storage=None
+    )
+    db.session.commit()
+    return recording
 
 
 def test_a_known_caller_hears_their_language_at_once(
