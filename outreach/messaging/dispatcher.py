@@ -13,13 +13,13 @@ worker lost track of while the database was away go back to the queue at its nex
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,6 +39,7 @@ from outreach.messaging.provider import OutboundSms, Provider, ProviderError
 from outreach.messaging.ratelimit import SlidingWindowLimiter
 from outreach.messaging.status import UNSUBSCRIBED, opt_out_unsubscribed
 from outreach.messaging.window import is_open, next_opening, recipient_zones
+from outreach.messaging.work_pool import WorkPool
 from outreach.models import (
     Campaign,
     ConsentState,
@@ -94,12 +95,8 @@ class Dispatcher:
         self.limiter = limiter or SlidingWindowLimiter(slack=self.settings.rate_slack_seconds)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stop_event = threading.Event()
-        self._pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="send")
-        self._pending = threading.BoundedSemaphore(self.settings.concurrency * 2)
+        self._senders = WorkPool(self.settings.concurrency, "send")
         self._live_workers = 1
-        self._freed = threading.Event()
-        self._held: set[int] = set()  # submitted to the senders and not finished
-        self._held_lock = threading.Lock()
         self._last_beat: datetime | None = None
         self.health = Health()
         self._beating = Step("heartbeat and recovery", self.health)
@@ -119,9 +116,8 @@ class Dispatcher:
                 self.stop_event.wait(max(wait, self.settings.poll_seconds))
             elif claimed == 0:
                 # Busy: claim again as soon as senders free room. Idle: poll for due rows.
-                self._freed.wait(self.settings.poll_seconds)
-                self._freed.clear()
-        self._pool.shutdown(wait=True)
+                self._senders.wait_for_room(self.settings.poll_seconds)
+        self._senders.shutdown()
 
     def _beat_due(self) -> bool:
         if self._last_beat is None:
@@ -135,8 +131,7 @@ class Dispatcher:
         with self.sessions() as session:
             now = self.clock()
             outbox.beat(session, self.worker_id, socket.gethostname(), os.getpid(), now)
-            with self._held_lock:  # new claims are made in this thread, so none is missed
-                held = set(self._held)
+            held = self._senders.held()  # claims are made in this thread: none is missed
             outbox.keep_claims(session, self.worker_id, held, now)
             released, interrupted = outbox.recover_claims(
                 session,
@@ -156,7 +151,7 @@ class Dispatcher:
 
     def dispatch_once(self) -> int:
         """Claim what the pool has room for, prepare it, and hand it to the senders."""
-        room = self._room()
+        room = self._senders.room(self.settings.batch_size)
         if room < max(1, self.settings.concurrency // 2):  # keep claims batched
             return 0
         with self.sessions() as session:
@@ -167,31 +162,17 @@ class Dispatcher:
                 return 0
             ready = self._prepare(session, ids, now)
             session.commit()
-        with self._held_lock:
-            self._held.update(prepared.message_id for prepared in ready)
-        for prepared in ready:
-            self._pending.acquire()
-            self._pool.submit(self._send_and_release, prepared)
+        work = [(p.message_id, functools.partial(self.send, p)) for p in ready]
+        self._senders.hand_over(work, "sending message")
         return len(ids)
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait until every submitted send has finished (for tests and shutdown)."""
-        for _ in range(self.settings.concurrency * 2):
-            self._pending.acquire(timeout=timeout)
-        for _ in range(self.settings.concurrency * 2):
-            self._pending.release()
+        self._senders.drain(timeout)
 
     def close(self) -> None:
         self.stop_event.set()
-        self._pool.shutdown(wait=True)
-
-    def _room(self) -> int:
-        free = 0
-        while free < self.settings.batch_size and self._pending.acquire(blocking=False):
-            free += 1
-        for _ in range(free):
-            self._pending.release()
-        return free
+        self._senders.shutdown()
 
     # -- preparing: consent and window, checked again at send time ----------------------------
 
@@ -237,20 +218,6 @@ class Dispatcher:
         )
 
     # -- sending ------------------------------------------------------------------------------
-
-    def _send_and_release(self, prepared: Prepared) -> None:
-        try:
-            self.send(prepared)
-        except Exception:
-            # The database went away, or a bug: the pool must go on. No longer held, the message
-            # goes back to the queue at the next heartbeat, or, if its request may have gone
-            # out (`sending`), is marked interrupted and never sent again.
-            log.exception("sending message %s failed unexpectedly", prepared.message_id)
-        finally:
-            with self._held_lock:
-                self._held.discard(prepared.message_id)
-            self._pending.release()
-            self._freed.set()
 
     def send(self, prepared: Prepared) -> None:
         """Reserve a rate slot, mark the message sending (committed), call the provider, record."""

@@ -11,6 +11,7 @@ database or the provider ends the loop. The heartbeat also runs the sweeper.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -19,7 +20,6 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent import futures
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +31,7 @@ from outreach.messaging.compose import app_base_url, campaign_window, region_zon
 from outreach.messaging.dispatcher import DispatchSettings
 from outreach.messaging.provider import OutboundCall, Provider, ProviderError
 from outreach.messaging.window import is_open, next_opening, recipient_zones
+from outreach.messaging.work_pool import WorkPool
 from outreach.models import Call, CallStatus, Campaign, ConsentState, Contact, Region, utcnow
 from outreach.resilience import Health, Step, keep_trying
 from outreach.voice import calls, pacing
@@ -95,14 +96,9 @@ class Dialer:
         self.health = health or Health()
         self._beating = Step("call heartbeat, recovery and sweep", self.health)
         self._dialing = Step("claiming calls", self.health)
-        self._pool = ThreadPoolExecutor(
-            self.settings.concurrency, thread_name_prefix="dial", initializer=self._warm_up
-        )
-        self._free = threading.Semaphore(self.settings.concurrency * 2)
-        self._held: set[int] = set()
-        self._lock = threading.Lock()
+        self._callers = WorkPool(self.settings.concurrency, "dial", initializer=self._warm_up)
+        self._lock = threading.Lock()  # of the slot locks
         self._slot_locks: dict[int, threading.Lock] = {}
-        self._freed = threading.Event()
         self._last_beat: datetime | None = None
         self._opened = False
 
@@ -118,9 +114,8 @@ class Dialer:
                 wait = min(self._dialing.retry_in(), self.settings.heartbeat_seconds)
                 self.stop_event.wait(max(wait, self.settings.poll_seconds))
             elif claimed == 0:
-                self._freed.wait(self.settings.poll_seconds)
-                self._freed.clear()
-        self._pool.shutdown(wait=True)
+                self._callers.wait_for_room(self.settings.poll_seconds)
+        self._callers.shutdown()
 
     def _since_beat(self) -> float:
         return (self.clock() - self._last_beat).total_seconds()
@@ -132,8 +127,7 @@ class Dialer:
             now = self.clock()
             if self.beats:
                 outbox.beat(session, self.worker_id, socket.gethostname(), os.getpid(), now)
-            with self._lock:
-                held = set(self._held)
+            held = self._callers.held()
             calls.keep_claims(session, self.worker_id, held, now)
             released, interrupted = calls.recover_claims(
                 session,
@@ -157,7 +151,7 @@ class Dialer:
 
     def dial_once(self) -> int:
         """Claim what the pool has room for, prepare it, and hand it to the dialing threads."""
-        room = self._room()
+        room = self._callers.room(self.settings.batch_size)
         if room < max(1, self.settings.concurrency // 2):
             return 0
         with self.sessions() as session:
@@ -170,20 +164,9 @@ class Dialer:
             session.commit()
         if ready and not self._opened:
             self._open_connections()
-        with self._lock:
-            self._held.update(p.call_id for p in ready)
-        for prepared in ready:
-            self._free.acquire()
-            self._pool.submit(self._dial_and_release, prepared)
+        work = [(p.call_id, functools.partial(self.dial, p)) for p in ready]
+        self._callers.hand_over(work, "placing call")
         return len(ids)
-
-    def _room(self) -> int:
-        free = 0
-        while free < self.settings.batch_size and self._free.acquire(blocking=False):
-            free += 1
-        for _ in range(free):
-            self._free.release()
-        return free
 
     def _open_connections(self) -> None:
         """Start every dialing thread (each opens its connection as it starts) before the
@@ -196,7 +179,7 @@ class Dialer:
             with contextlib.suppress(threading.BrokenBarrierError):
                 meeting.wait(OPEN_SECONDS)
 
-        started = [self._pool.submit(meet) for _ in range(self.settings.concurrency)]
+        started = [self._callers.submit(meet) for _ in range(self.settings.concurrency)]
         futures.wait(started, OPEN_SECONDS + 1)
 
     def _warm_up(self) -> None:
@@ -212,16 +195,12 @@ class Dialer:
 
     def drain(self, timeout: float = 60.0) -> None:
         """Wait until every submitted call has been placed or given back (tests, shutdown)."""
-        taken = sum(
-            1 for _ in range(self.settings.concurrency * 2) if self._free.acquire(timeout=timeout)
-        )
-        for _ in range(taken):
-            self._free.release()
+        self._callers.drain(timeout)
 
     def close(self) -> None:
         """Stop and wait for the dialing threads."""
         self.stop_event.set()
-        self._pool.shutdown(wait=True)
+        self._callers.shutdown()
 
     # -- preparing: window and consent, checked again now -------------------------------------
 
@@ -264,19 +243,6 @@ class Dialer:
         return PreparedCall(call.id, campaign.id, campaign.calls_per_second, number, request)
 
     # -- dialing ------------------------------------------------------------------------------
-
-    def _dial_and_release(self, prepared: PreparedCall) -> None:
-        try:
-            self.dial(prepared)
-        except Exception:
-            # No longer held, the call goes back to the queue at the next heartbeat, or, if its
-            # request may have gone out (`dialing`), becomes interrupted and is never redialled.
-            log.exception("placing call %s failed unexpectedly", prepared.call_id)
-        finally:
-            with self._lock:
-                self._held.discard(prepared.call_id)
-            self._free.release()
-            self._freed.set()
 
     def dial(self, prepared: PreparedCall) -> None:
         """Take the call's start slot and commit it `dialing` (consent checked there) in one
