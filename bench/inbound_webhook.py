@@ -80,8 +80,9 @@ TARGET_P99 = 2.0  # times the reference's p99
 PATH = "/webhooks/twilio/sms"
 BENCH_DIR = Path(__file__).resolve().parent
 
+# Each line of a bodies file: signature, tab, path, tab, urlencoded form.
 LUA = r"""
-local bodies, sigs = {}, {}
+local sigs, paths, bodies = {}, {}, {}
 local counter = 1
 local threads = {}
 
@@ -96,9 +97,11 @@ function init(args)
   local i = 0
   for line in io.lines(args[1]) do
     if i % step == n then
-      local tab = line:find("\t", 1, true)
-      table.insert(sigs, line:sub(1, tab - 1))
-      table.insert(bodies, line:sub(tab + 1))
+      local a = line:find("\t", 1, true)
+      local b = line:find("\t", a + 1, true)
+      table.insert(sigs, line:sub(1, a - 1))
+      table.insert(paths, line:sub(a + 1, b - 1))
+      table.insert(bodies, line:sub(b + 1))
     end
     i = i + 1
   end
@@ -108,7 +111,7 @@ function request()
   local i = counter
   counter = counter + 1
   if i > #bodies then i = ((i - 1) % #bodies) + 1 end
-  return wrk.format("POST", nil, {
+  return wrk.format("POST", paths[i], {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["X-Twilio-Signature"] = sigs[i],
   }, bodies[i])
@@ -212,14 +215,15 @@ def inbound_form(sender: str, body: str = "1") -> dict[str, str]:
 
 
 def write_bodies(path: Path, url: str, count: int, contacts: int, first: int = 0) -> None:
-    """`count` signed bodies, one per line: signature, tab, urlencoded form."""
+    """`count` signed bodies, one per line: signature, tab, path, tab, urlencoded form."""
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(_common.AUTH_TOKEN)
     with path.open("w") as out:
         for i in range(count):
             form = inbound_form(_common.phone((first + i) % contacts))
-            out.write(f"{validator.compute_signature(url, form)}\t{urlencode(form)}\n")
+            signature = validator.compute_signature(url, form)
+            out.write(f"{signature}\t{PATH}\t{urlencode(form)}\n")
 
 
 # -- serving and loading ----------------------------------------------------------------------

@@ -47,52 +47,6 @@ import inbound_webhook as inbound  # noqa: E402
 TOPIC = "irregular-migration"
 CALL_PATH = "/webhooks/twilio/voice/call/"
 
-LUA = r"""
-local sigs, paths, bodies = {}, {}, {}
-local counter = 1
-local threads = {}
-
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  local n = tonumber(wrk.thread:get("id"))
-  local step = tonumber(args[2])
-  local i = 0
-  for line in io.lines(args[1]) do
-    if i % step == n then
-      local a = line:find("\t", 1, true)
-      local b = line:find("\t", a + 1, true)
-      table.insert(sigs, line:sub(1, a - 1))
-      table.insert(paths, line:sub(a + 1, b - 1))
-      table.insert(bodies, line:sub(b + 1))
-    end
-    i = i + 1
-  end
-end
-
-function request()
-  local i = counter
-  counter = counter + 1
-  if i > #bodies then i = ((i - 1) % #bodies) + 1 end
-  return wrk.format("POST", paths[i], {
-    ["Content-Type"] = "application/x-www-form-urlencoded",
-    ["X-Twilio-Signature"] = sigs[i],
-  }, bodies[i])
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%d duration_us=%d connect=%d read=%d write=%d status=%d timeout=%d"
-    .. " p50_us=%d p99_us=%d\n",
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99)))
-end
-"""
-
 
 def shipped_menus() -> bool:
     """Whether the content has voice menus (else the tests' small menu stands in)."""
@@ -293,7 +247,7 @@ def bench(args) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-keypress-") as tmp:
         folder = Path(tmp)
         script = folder / "signed.lua"
-        script.write_text(LUA)
+        script.write_text(inbound.LUA)
         with _common.fresh_database(args.database_url, folder, "bench_keypress") as database_url:
             dialect = _common.dialect_of(database_url)
             app = _common.migrated_app(database_url, folder)
