@@ -144,3 +144,15 @@ def vacuum(app) -> None:
             conn.execute(
                 text("VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "VACUUM")
             )
+
+
+def status_counts(session, model, campaign_id: int) -> dict[str, int]:
+    """How many of a campaign's messages or calls (`model`) are in each status."""
+    from sqlalchemy import func, select
+
+    rows = session.execute(
+        select(model.status, func.count())
+        .where(model.campaign_id == campaign_id)
+        .group_by(model.status)
+    )
+    return {str(status): count for status, count in rows}

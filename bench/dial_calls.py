@@ -44,19 +44,6 @@ from dispatch import twilio_server_process  # noqa: E402
 TARGET = 1.05
 
 
-def call_statuses(session, campaign_id: int) -> dict[str, int]:
-    from sqlalchemy import func, select
-
-    from outreach.models import Call
-
-    rows = session.execute(
-        select(Call.status, func.count())
-        .where(Call.campaign_id == campaign_id)
-        .group_by(Call.status)
-    )
-    return {str(status): count for status, count in rows}
-
-
 def add_voice_campaign(session, rate: float, now: datetime):
     from sqlalchemy import select
 
@@ -104,6 +91,7 @@ def dial_until_placed(
     from outreach.extensions import db
     from outreach.messaging.dispatcher import DispatchSettings
     from outreach.messaging.twilio_provider import TwilioProvider
+    from outreach.models import Call
     from outreach.voice.dialer import Dialer
 
     with app.app_context():
@@ -121,7 +109,7 @@ def dial_until_placed(
             thread.start()
         while time.monotonic() - started < deadline:
             with sessions() as session:
-                if call_statuses(session, campaign_id).get("initiated", 0) >= total:
+                if _common.status_counts(session, Call, campaign_id).get("initiated", 0) >= total:
                     break
             time.sleep(0.25)
         wall = time.monotonic() - started
@@ -135,7 +123,7 @@ def dial_until_placed(
 def bench(args) -> None:
     from outreach.campaigns.scheduling import fire_campaign
     from outreach.extensions import db
-    from outreach.models import Campaign
+    from outreach.models import Call, Campaign
     from outreach.voice.pacing import MARGIN  # the default CALL_PACE_MARGIN_SECONDS
     from tests.twilio_server import max_in_window
 
@@ -172,7 +160,7 @@ def bench(args) -> None:
             )
             with app.app_context():
                 with db.session() as session:
-                    final = call_statuses(session, campaign_id)
+                    final = _common.status_counts(session, Call, campaign_id)
                 db.session.remove()
                 db.engine.dispose()
         record = server.finish()

@@ -56,19 +56,6 @@ from tests.twilio_process import twilio_server_process  # noqa: E402
 TARGET = 0.90
 
 
-def statuses(session, campaign_id: int) -> dict[str, int]:
-    from sqlalchemy import func, select
-
-    from outreach.models import Message
-
-    rows = session.execute(
-        select(Message.status, func.count())
-        .where(Message.campaign_id == campaign_id)
-        .group_by(Message.status)
-    )
-    return {str(status): count for status, count in rows}
-
-
 def timed_send_sms(provider, starts: list[tuple[float, str]]):
     """Wrap `provider.send_sms` to note `time.monotonic()` (and To) just before each request."""
     send_sms = provider.send_sms
@@ -166,6 +153,7 @@ def dispatch_until_sent(
     from outreach.extensions import db
     from outreach.messaging.dispatcher import Dispatcher
     from outreach.messaging.registry import provider_registry
+    from outreach.models import Message
 
     provider = provider_registry(app).build(concurrency=settings.concurrency)
     timed_send_sms(provider, client_starts)
@@ -179,7 +167,7 @@ def dispatch_until_sent(
     try:
         while time.monotonic() - started < deadline:
             with sessions() as session:
-                if statuses(session, campaign_id).get("sent", 0) >= total:
+                if _common.status_counts(session, Message, campaign_id).get("sent", 0) >= total:
                     break
             time.sleep(0.2)
     finally:
@@ -193,7 +181,7 @@ def bench(args) -> None:
     from outreach.campaigns.scheduling import fire_campaign
     from outreach.extensions import db
     from outreach.messaging.dispatcher import DispatchSettings
-    from outreach.models import Campaign
+    from outreach.models import Campaign, Message
     from tests.twilio_server import max_in_window
 
     total, rate = args.messages, args.rate
@@ -239,7 +227,7 @@ def bench(args) -> None:
                     app, campaign_id, total, settings, deadline, client_starts, phases
                 )
                 with db.session() as session:
-                    final = statuses(session, campaign_id)
+                    final = _common.status_counts(session, Message, campaign_id)
                 db.session.remove()
                 db.engine.dispose()
 
