@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from outreach.extensions import db
 
@@ -62,3 +62,8 @@ def counted():
     finally:
         event.remove(db.engine, "before_cursor_execute", statement)
         event.remove(db.engine, "commit", commit)
+
+
+def count_rows(model, *where) -> int:
+    """How many rows of `model` (those matching `where`) the test's database holds."""
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from outreach.accounts.service import create_token
 from outreach.extensions import db
@@ -47,7 +48,7 @@ def test_a_revoked_token_is_401(app, make_user, client):
     db.session.commit()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/regions", headers=headers).status_code == 200
-    for row in db.session.query(ApiToken).all():
+    for row in db.session.scalars(select(ApiToken)).all():
         row.revoked_at = utcnow()
     db.session.commit()
     assert_error_shape(client.get("/api/v1/regions", headers=headers), 401)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from audio_samples import MP3_SAMPLE, read_wav, wav_bytes
+from support import count_rows
 
-from outreach.extensions import db
 from outreach.languages import LANGUAGES
 from outreach.models import AuditEvent, Recording
 
@@ -70,10 +70,10 @@ def test_upload_a_wav_then_an_mp3_replacing_it(coordinator):
 
     second = put_audio(coordinator, URL, MP3_SAMPLE.read_bytes(), "audio/mpeg").get_json()
     assert second["recording"] == "uploaded" and second["url"] != item["url"]
-    assert db.session.query(Recording).count() == 1
+    assert count_rows(Recording) == 1
     listed = coordinator.get("/api/v1/prompts?topic=hiv-testing&language=ps").get_json()
     assert listed["items"][0]["url"] == second["url"]
-    assert db.session.query(AuditEvent).filter_by(action="prompt.upload").count() == 2
+    assert count_rows(AuditEvent, AuditEvent.action == "prompt.upload") == 2
 
 
 def test_a_counsellor_may_neither_list_nor_upload(api, make_user):
@@ -81,7 +81,7 @@ def test_a_counsellor_may_neither_list_nor_upload(api, make_user):
     for answer in (counsellor.get("/api/v1/prompts"), put_audio(counsellor, URL, wav_bytes())):
         assert answer.status_code == 403
         assert answer.get_json()["error"]["code"] == "forbidden"
-    assert db.session.query(Recording).count() == 0
+    assert count_rows(Recording) == 0
 
 
 def test_an_admin_may_upload(api, make_user):
@@ -109,7 +109,7 @@ def bad_audio(answer, words):
     assert answer.status_code == 422, answer.get_json()
     error = answer.get_json()["error"]
     assert error["code"] == "bad_audio" and words in error["message"], error
-    assert db.session.query(Recording).count() == 0
+    assert count_rows(Recording) == 0
 
 
 def test_a_text_file_named_wav_is_not_audio(coordinator):

@@ -41,4 +41,3 @@ def test_work_that_fails_is_logged_and_the_pool_goes_on(pool, caplog):
         pool.drain(5)
     assert done == [2] and pool.held() == set()
     assert "sending message 1 failed unexpectedly" in caplog.text
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from audio_samples import wav_bytes
 from sqlalchemy import select
+from support import count_rows
 
 from outreach.content.menus import prompts_used
 from outreach.extensions import db
@@ -65,7 +66,7 @@ def test_an_upload_wins_over_everything_and_a_newer_one_replaces_it(app):
     first = upload(key, 1.0)
     second = upload(key, 2.0)
     assert first.id == second.id and second.duration_seconds == pytest.approx(2.0)
-    rows = db.session.query(Recording).all()
+    rows = db.session.scalars(select(Recording)).all()
     assert [(r.topic, r.prompt, r.language) for r in rows] == [key]
     for provider in ("simulator", "twilio"):
         audio = prompt_audio(db.session, *key, config=config(app, provider), fields=VALUES)
@@ -84,7 +85,7 @@ def test_storage_folder_keeps_the_bytes_on_disk_not_in_the_database(app, tmp_pat
     recording = upload(("common", "goodbye", "tg"), storage=str(tmp_path))
     stored = tmp_path / f"{recording.sha256}.wav"
     assert stored.is_file() and stored.stat().st_size == recording.size
-    assert db.session.query(Recording.data).scalar() is None
+    assert db.session.scalar(select(Recording.data)) is None
 
 
 def test_unknown_prompts_and_bad_audio_store_nothing(app):
@@ -100,7 +101,7 @@ def test_unknown_prompts_and_bad_audio_store_nothing(app):
             now=utcnow(),
             storage=None,
         )
-    assert db.session.query(Recording).count() == 0
+    assert count_rows(Recording) == 0
 
 
 def test_with_twilio_placeholders_do_not_count_and_tts_languages_need_nothing(app):

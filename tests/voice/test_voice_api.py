@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from support import MORNING
+from sqlalchemy import select
+from support import MORNING, count_rows
 from voice_dialing import voice_campaign
 
 from outreach.campaigns.scheduling import fire_due_campaigns
@@ -47,7 +48,7 @@ def test_bad_voice_settings_are_a_422_naming_the_field(api, make_user, extra, fi
     error = response.get_json()["error"]
     named = {d.get("field") or ".".join(map(str, d.get("loc", ()))) for d in error["details"]}
     assert any(field in name for name in named), error
-    assert db.session.query(Campaign).count() == 0
+    assert count_rows(Campaign) == 0
 
 
 def test_voice_settings_are_refused_on_an_sms_campaign(api, make_user):
@@ -90,7 +91,7 @@ def test_a_voice_campaign_shows_call_stats_each_call_once(api, make_user, make_c
         ("interrupted", None),
         ("held", None),
     ]
-    calls = {c.contact_id: c for c in db.session.query(Call)}
+    calls = {c.contact_id: c for c in db.session.scalars(select(Call))}
     for person, (status, answered_by) in zip(people, states, strict=True):
         calls[person.id].status = CallStatus(status)
         calls[person.id].answered_by = answered_by

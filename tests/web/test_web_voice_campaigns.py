@@ -245,7 +245,7 @@ def test_the_page_shows_the_same_call_stats_as_the_api(
     campaign = voice_campaign(region)
     fire_due_campaigns(db.session, MORNING)
     db.session.commit()
-    calls = {c.contact_id: c for c in db.session.query(Call)}
+    calls = {c.contact_id: c for c in db.session.scalars(select(Call))}
     for person, status in zip(
         people, ("completed", "busy", "retry-pending", "ringing", "queued"), strict=True
     ):

@@ -6,6 +6,8 @@ import io
 import re
 
 from audio_samples import wav_bytes
+from sqlalchemy import select
+from support import count_rows
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
@@ -44,7 +46,7 @@ def test_upload_then_see_it_play(client, make_user, login):
     assert answer.status_code == 302 and answer.headers["Location"].endswith(
         "/voice/prompts?topic=job-fair&language=ky#start"
     )
-    recording = db.session.query(Recording).one()
+    recording = db.session.execute(select(Recording)).scalar_one()
     page = client.get(PAGE).get_data(as_text=True)
     assert "saved: calls play it now" in page
     assert "uploaded recording</span>" in page
@@ -67,7 +69,7 @@ def test_a_file_that_is_not_audio_gets_a_clear_error_by_its_prompt(client, make_
     missing = client.post(UPLOAD, data={}, content_type="multipart/form-data")
     assert missing.status_code == 422
     assert "Choose a WAV or MP3 file to upload." in missing.get_data(as_text=True)
-    assert db.session.query(Recording).count() == 0
+    assert count_rows(Recording) == 0
 
 
 def test_a_file_over_5_mb_is_refused_without_reading_it_all(client, make_user, login):
@@ -84,7 +86,7 @@ def test_a_file_over_5_mb_is_refused_without_reading_it_all(client, make_user, l
     )
     assert answer.status_code == 422
     assert "The file is over 5 MB, the limit." in answer.get_data(as_text=True)
-    assert db.session.query(Recording).count() == 0
+    assert count_rows(Recording) == 0
 
 
 def test_a_counsellor_gets_403_and_no_link(client, make_user, login):
@@ -97,7 +99,7 @@ def test_a_counsellor_gets_403_and_no_link(client, make_user, login):
     )
     assert upload.status_code == 403
     assert 'href="/voice/prompts"' not in client.get("/").get_data(as_text=True)
-    assert db.session.query(Recording).count() == 0
+    assert count_rows(Recording) == 0
 
 
 def test_unknown_topics_prompts_and_languages_are_404(client, make_user, login):
@@ -119,4 +121,4 @@ def test_the_upload_form_needs_its_csrf_token(app, client, make_user, login):
         content_type="multipart/form-data",
     )
     assert refused.status_code == 400
-    assert db.session.query(Recording).count() == 0
+    assert count_rows(Recording) == 0
