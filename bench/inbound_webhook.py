@@ -445,7 +445,7 @@ def serve_and_load(name, base, env, app, bodies, script, args) -> dict:
     spec, chdir = SERVERS[name]
     warm, measured = bodies["reference" if name == "reference" else "app"]
     url = base + PATH
-    with gunicorn(spec, chdir, port, args, env, Path(script).with_name(f"{name}.log")):
+    with gunicorn(spec, chdir, port, args, env, Path(script).with_name(f"{name}.log")) as server:
         twiml = first_reply(url) if app is not None else None
         run_wrk(url, script, warm, args.warmup, args)
         time.sleep(1)  # let the warm-up's last requests finish before counting
@@ -454,7 +454,9 @@ def serve_and_load(name, base, env, app, bodies, script, args) -> dict:
             with app.app_context():
                 before = recorded(db.session)
                 db.session.remove()
-        result = run_wrk(url, script, measured, args.duration, args)
+        with _common.CpuMeter(server.pid) as cpu:
+            result = run_wrk(url, script, measured, args.duration, args)
+        result["cpu"] = cpu
         time.sleep(1)  # let requests still in flight when wrk stopped finish
         if app is not None:
             with app.app_context():
@@ -505,6 +507,7 @@ def print_server(label: str, records: bool, result: dict, args) -> bool:
         f" p50 {result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms,"
         f" errors {errors})"
     )
+    print(cpu_line(result))
     if completed > args.bodies:
         print(f"  WARNING: {completed:,} requests > {args.bodies:,} bodies; raise --bodies")
     if not records:
@@ -516,6 +519,16 @@ def print_server(label: str, records: bool, result: dict, args) -> bool:
         f" {added[2]:,} replies — {'as expected' if recorded_ok else 'NOT ONE PER REQUEST'}"
     )
     return recorded_ok and not any(errors.values())
+
+
+def cpu_line(result: dict) -> str:
+    """The CPU the server and the database used per completed request."""
+    cpu, completed = result["cpu"], max(1, int(result["requests"]))
+    server, database = cpu.server * 1000 / completed, cpu.database * 1000 / completed
+    return (
+        f"  CPU per request: server {server:.2f} ms, database {database:.2f} ms,"
+        f" together {server + database:.2f} ms"
+    )
 
 
 def main() -> None:

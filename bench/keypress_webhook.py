@@ -226,12 +226,14 @@ def serve_and_load(name, base, env, app, files, calls, menu, script, args) -> di
     spec, chdir = SERVERS[name]
     env = {**env, "PYTHONPATH": str(_common.ROOT)}
     warm, measured = files
-    with inbound.gunicorn(spec, chdir, port, args, env, script.with_name(f"{name}.log")):
+    with inbound.gunicorn(spec, chdir, port, args, env, script.with_name(f"{name}.log")) as server:
         twiml = first_answer(base, calls, menu)
         inbound.run_wrk(base, script, warm, args.warmup, args)
         time.sleep(1)
         before = responses(app)
-        result = inbound.run_wrk(base, script, measured, args.duration, args)
+        with _common.CpuMeter(server.pid) as cpu:
+            result = inbound.run_wrk(base, script, measured, args.duration, args)
+        result["cpu"] = cpu
         time.sleep(1)
         result["added"] = responses(app) - before
     result["twiml"] = twiml
@@ -312,6 +314,7 @@ def report(args, dialect, menus, results) -> None:
             f" p50 {result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms,"
             f" errors {errors})"
         )
+        print(inbound.cpu_line(result))
         complete &= not any(errors.values())
         if name != "bare":
             ok = completed <= result["added"] <= completed + args.connections
