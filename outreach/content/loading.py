@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -125,6 +126,8 @@ def _check_common_clashes(keywords: dict[KeywordAction, Keywords], problems: _Pr
                 seen.setdefault(key, where)
 
 
+# A topic's id names its file, its audio folder and its campaigns' rows: URL and file safe.
+TOPIC_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 TOPIC_KEYS = {"id", "title", "description", "fields", "sms", "options", "review", "voice"} | {
     "sensitive",
     "sensitive_words",
@@ -142,6 +145,8 @@ def _load_topic(path: Path, common: CommonTexts) -> tuple[Topic | None, list[str
     topic_id = _string(data, "id", "", problems)
     if topic_id and topic_id != path.stem:
         problems.add("id", f"{topic_id!r} does not match the file name {path.stem!r}")
+    elif topic_id and not TOPIC_ID.match(topic_id):
+        problems.add("id", f"{topic_id!r}: use lower-case letters, digits, '-' and '_'")
     fields = _fields(data, problems)
     allowed = BASE_FIELDS | frozenset(fields)
     sms = _table(data, "sms", "", problems)

@@ -49,7 +49,7 @@ class CallContext:
 
 
 def read_call(session: Session, call_id: int) -> CallContext | None:
-    """The call with its contact, topic and MRC; None for no such call."""
+    """The call with its contact, topic, MRC and uploads; None for no such call."""
     row = session.connection().execute(_READ_CALL, {"call": call_id}).first()
     if row is None:
         return None
@@ -119,7 +119,7 @@ def _read_call():
 
 def _uploads():
     """The call's uploads as "topic/prompt=sha256 …": its topic's and the common prompts', in
-    its language (names are `[a-z0-9_-]`, so the separators cannot occur in them)."""
+    its language (topic and prompt names are `[a-z0-9_-]`: the separators cannot occur in them)."""
     entry = Recording.topic + "/" + Recording.prompt + "=" + Recording.sha256
     return (
         select(func.aggregate_strings(entry, " "))

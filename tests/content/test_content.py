@@ -337,6 +337,16 @@ def test_bad_action_unknown_language_unknown_key_and_id(content_dir):
     ]
 
 
+def test_a_topic_id_is_url_and_file_safe(content_dir):
+    old = content_dir / "job-fair.toml"
+    new = content_dir / "Job Fair.toml"
+    new.write_text(old.read_text(encoding="utf-8").replace('id = "job-fair"', 'id = "Job Fair"'))
+    old.unlink()
+    assert load_errors(content_dir)[0] == (
+        "campaigns/Job Fair.toml: id: 'Job Fair': use lower-case letters, digits, '-' and '_'"
+    )
+
+
 def test_invalid_toml_and_missing_common_file(content_dir):
     (content_dir / "hiv-testing.toml").write_text('id = "hiv-testing\n', encoding="utf-8")
     (content_dir / "common.toml").unlink()
