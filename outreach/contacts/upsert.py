@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
+from outreach.contacts import upsert_postgres
 from outreach.contacts.consent import OPTED_OUT_STANDS
 from outreach.contacts.lists import get_or_create_list
 from outreach.contacts.phones import InvalidPhone, normalise_phone
@@ -106,8 +107,52 @@ def upsert_contacts(
     """Create or update `rows` (distinct phones) in `region`; one outcome per row, in order."""
     if not rows:
         return []
-    existing = _existing_by_phone(session, [r.phone for r in rows])
     reserved = mrc_numbers(session)
+    if _is_postgresql(session):
+        outcomes = _upsert_in_one_statement(session, scope, region, rows, consent, reserved)
+    else:
+        outcomes = _upsert_in_steps(session, scope, region, rows, consent, reserved)
+    _add_to_lists(session, region, rows, outcomes)
+    return [outcomes[row.key] for row in rows]
+
+
+# What each fate named by PostgreSQL's one statement is reported as: (status, reason).
+_FATES = {
+    upsert_postgres.CREATED: (CREATED, None),
+    upsert_postgres.UPDATED: (UPDATED, None),
+    upsert_postgres.OPTED_OUT: (REJECTED, OPTED_OUT_STANDS),
+    upsert_postgres.UNAVAILABLE: (REJECTED, NUMBER_UNAVAILABLE),
+}
+
+
+def _upsert_in_one_statement(
+    session: Session,
+    scope: Scope,
+    region: Region,
+    rows: Sequence[ContactRow],
+    consent: ConsentStamp,
+    reserved: frozenset[str],
+) -> dict[int, RowOutcome]:
+    """PostgreSQL: the rules below, decided and written by one statement (`upsert_postgres`)."""
+    outcomes = {}
+    for key, fate, contact_id in upsert_postgres.upsert_chunk(
+        session, scope, region, rows, consent, reserved
+    ):
+        status, reason = _FATES[fate]
+        outcomes[key] = RowOutcome(key, status, contact_id, reason)
+    return outcomes
+
+
+def _upsert_in_steps(
+    session: Session,
+    scope: Scope,
+    region: Region,
+    rows: Sequence[ContactRow],
+    consent: ConsentStamp,
+    reserved: frozenset[str],
+) -> dict[int, RowOutcome]:
+    """Any database (SQLite's path): look the numbers up, decide here, insert, update."""
+    existing = _existing_by_phone(session, [r.phone for r in rows])
     outcomes: dict[int, RowOutcome] = {}
     new_rows, changes = [], []
     for row in rows:
@@ -128,8 +173,7 @@ def upsert_contacts(
         outcomes[row.key] = RowOutcome(row.key, CREATED, contact_id)
     if changes:
         session.execute(update(Contact), changes)
-    _add_to_lists(session, region, rows, outcomes)
-    return [outcomes[row.key] for row in rows]
+    return outcomes
 
 
 def _held_outside(current, region: Region, scope: Scope) -> bool:
@@ -200,20 +244,12 @@ def _insert_new(
     }
     constants = [_constant(session, events.c[name], value) for name, value in event.items()]
     columns = ["contact_id", *event]
-    if _is_postgresql(session):
-        # One statement writes both tables: the events are read from the contacts' RETURNING
-        # rows, not looked up again by id (the foreign key is still checked, row by row).
-        new = new_contacts.cte("new_contacts")
-        opt_ins = insert(events).from_select(columns, select(new.c.id, *constants))
-        written = select(new.c.phone, new.c.id).add_cte(opt_ins.cte("opt_ins"))
-        id_by_phone = dict(session.execute(written).all())
-        return [id_by_phone[r.phone] for r in rows]
     id_by_phone = dict(session.execute(new_contacts).all())
     ids = [id_by_phone[r.phone] for r in rows]
     contacts = Contact.__table__
     session.execute(
         insert(events).from_select(
-            columns, select(contacts.c.id, *constants).where(_among(contacts.c.id, ids))
+            columns, select(contacts.c.id, *constants).where(_among(session, contacts.c.id, ids))
         )
     )
     return ids
@@ -283,10 +319,10 @@ def _dialect_insert(session: Session):
     return postgresql.insert if _is_postgresql(session) else sqlite.insert
 
 
-def _among(column, values: list):
-    """`column IN (values)` on SQLite, the values bound as one JSON parameter."""
-    each = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
-    return column.in_(select(each.table_valued("value").c.value))
+def _among(session: Session, column, ids: list[int]):
+    """`column IN (ids)`, the ids bound as one JSON parameter."""
+    given = _rows_table(session, {"id": ids}, {"id": Integer})
+    return column.in_(select(given.c.id))
 
 
 def _constant(session: Session, column, value):
