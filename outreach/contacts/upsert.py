@@ -44,6 +44,7 @@ from outreach.models import (
     ConsentEvent,
     ConsentState,
     Contact,
+    ContactList,
     Region,
     list_members,
     utcnow,
@@ -339,18 +340,15 @@ def _add_to_lists(
     session: Session, region: Region, rows: Iterable[ContactRow], outcomes: dict[int, RowOutcome]
 ) -> None:
     """Put each accepted row's contact in its lists, creating lists by name as needed."""
-    list_ids: dict[str, int] = {}
-    pairs: set[tuple[int, int]] = set()
+    accepted = []
     for row in rows:
         outcome = outcomes[row.key]
-        if outcome.status == REJECTED:
-            continue
-        for name in row.list_names:
-            if name not in list_ids:
-                list_ids[name] = get_or_create_list(session, region, name).id
-            pairs.add((list_ids[name], outcome.contact_id))
-    if not pairs:
+        if row.list_names and outcome.status != REJECTED:
+            accepted.append((outcome.contact_id, row.list_names))
+    if not accepted:
         return
+    list_ids = _list_ids(session, region, {name for _, names in accepted for name in names})
+    pairs = {(list_ids[name], contact_id) for contact_id, names in accepted for name in names}
     list_ids_column, contact_ids = zip(*sorted(pairs), strict=True)
     given = _rows_table(
         session,
@@ -368,3 +366,20 @@ def _add_to_lists(
         .from_select(["list_id", "contact_id"], members)
         .on_conflict_do_nothing()
     )
+
+
+def _list_ids(session: Session, region: Region, names: set[str]) -> dict[str, int]:
+    """The region's lists of these names by name, created as needed (a list only comes to be
+    when an accepted row names it). Those that exist are read in one query: a chunk names the
+    same few lists as the chunk before."""
+    contact_lists = ContactList.__table__
+    found = dict(
+        session.execute(
+            select(contact_lists.c.name, contact_lists.c.id).where(
+                contact_lists.c.region_id == region.id, contact_lists.c.name.in_(names)
+            )
+        ).all()
+    )
+    for name in names - found.keys():
+        found[name] = get_or_create_list(session, region, name).id
+    return found
