@@ -104,11 +104,18 @@ def upsert_contacts(
     region: Region,
     rows: Sequence[ContactRow],
     consent: ConsentStamp,
+    *,
+    reserved: frozenset[str] | None = None,
 ) -> list[RowOutcome]:
-    """Create or update `rows` (distinct phones) in `region`; one outcome per row, in order."""
+    """Create or update `rows` (distinct phones) in `region`; one outcome per row, in order.
+
+    `reserved` is `mrc_numbers(session)` when the caller has it already (an import reads it
+    once, not for every chunk).
+    """
     if not rows:
         return []
-    reserved = mrc_numbers(session)
+    if reserved is None:
+        reserved = mrc_numbers(session)
     if _is_postgresql(session):
         outcomes = _upsert_in_one_statement(session, scope, region, rows, consent, reserved)
     else:
@@ -344,28 +351,40 @@ def _add_to_lists(
     for row in rows:
         outcome = outcomes[row.key]
         if row.list_names and outcome.status != REJECTED:
-            accepted.append((outcome.contact_id, row.list_names))
+            accepted.append((outcome, row.list_names))
     if not accepted:
         return
     list_ids = _list_ids(session, region, {name for _, names in accepted for name in names})
-    pairs = {(list_ids[name], contact_id) for contact_id, names in accepted for name in names}
-    list_ids_column, contact_ids = zip(*sorted(pairs), strict=True)
+    joining, rejoining = set(), set()  # (list, contact): contacts new in this chunk, and others
+    for outcome, names in accepted:
+        pairs = joining if outcome.status == CREATED else rejoining
+        for name in names:
+            pairs.add((list_ids[name], outcome.contact_id))
+    _insert_members(session, joining, skip_members=False)
+    _insert_members(session, rejoining, skip_members=True)
+
+
+def _insert_members(session: Session, pairs: set[tuple[int, int]], *, skip_members: bool) -> None:
+    """Insert (list, contact) pairs in one statement, in primary-key order.
+
+    The pairs are given as they are: the contacts are not read again (their foreign keys are
+    checked all the same). A contact created in this chunk is in no list yet, so its pairs are
+    inserted plainly. A contact held before may be a member already: `skip_members` skips it by
+    the primary key (`ON CONFLICT DO NOTHING`, one index probe per row, which costs a sixth more
+    than a plain insert); an anti-join against the list would read the whole list every chunk.
+    """
+    if not pairs:
+        return
+    list_ids, contact_ids = zip(*sorted(pairs), strict=True)
     given = _rows_table(
         session,
-        {"list_id": list_ids_column, "contact_id": contact_ids},
+        {"list_id": list_ids, "contact_id": contact_ids},
         {"list_id": Integer, "contact_id": Integer},
     )
-    # One statement for every list of the chunk, its pairs given as they are: the contacts are
-    # not read again (their foreign keys are checked all the same). A member already in a list
-    # is skipped by its primary key, one index probe per row; an anti-join against the list
-    # would read the whole list again for every chunk.
     # (`WHERE true`: SQLite would read a bare `FROM … ON CONFLICT` as a join's ON.)
     members = select(given.c.list_id, given.c.contact_id).where(true())
-    session.execute(
-        _dialect_insert(session)(list_members)
-        .from_select(["list_id", "contact_id"], members)
-        .on_conflict_do_nothing()
-    )
+    stmt = _dialect_insert(session)(list_members).from_select(["list_id", "contact_id"], members)
+    session.execute(stmt.on_conflict_do_nothing() if skip_members else stmt)
 
 
 def _list_ids(session: Session, region: Region, names: set[str]) -> dict[str, int]:
