@@ -27,12 +27,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ARRAY, DateTime, Integer, String, bindparam, text
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
-from outreach.models import ConsentAction, ConsentState, Region
+from outreach.models import ConsentAction, ConsentState, Region, utcnow
+
+if TYPE_CHECKING:
+    from outreach.contacts.upsert import ConsentStamp, ContactRow
 
 # A row's fate, as the statement names it.
 CREATED, UPDATED, OPTED_OUT, UNAVAILABLE = "created", "updated", "opted_out", "unavailable"
@@ -75,7 +79,7 @@ opt_ins AS (
 changed AS (
     UPDATE contacts
     SET region_id = :region_id, name = coalesce(fate.name, contacts.name),
-        language = coalesce(fate.language, contacts.language), updated_at = :now
+        language = coalesce(fate.language, contacts.language), updated_at = :updated_at
     FROM fate WHERE fate.fate = 'updated' AND contacts.id = fate.contact_id
 )
 -- A refusal names no contact: its id never leaves the database.
@@ -88,6 +92,7 @@ FROM fate LEFT JOIN created ON created.phone = fate.phone
     bindparam("visible", type_=ARRAY(Integer)),
     bindparam("given_at", type_=DateTime(timezone=True)),
     bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("updated_at", type_=DateTime(timezone=True)),
     bindparam("user_id", type_=Integer),
 )
 
@@ -96,8 +101,8 @@ def upsert_chunk(
     session: Session,
     scope: Scope,
     region: Region,
-    rows: Sequence,
-    consent,
+    rows: Sequence[ContactRow],
+    consent: ConsentStamp,
     reserved: frozenset[str],
 ) -> list[tuple[int, str, int | None]]:
     """Write `rows` (distinct phones) in one statement; `(key, fate, contact_id)` per row."""
@@ -118,5 +123,6 @@ def upsert_chunk(
         "user_id": consent.user_id,
         "given_at": consent.at or now,
         "now": now,
+        "updated_at": utcnow(),  # a contact held before is updated now, not when consent was
     }
     return session.execute(UPSERT_CHUNK, params).all()
