@@ -254,12 +254,9 @@ def _insert_new(
     columns = ["contact_id", *event]
     id_by_phone = dict(session.execute(new_contacts).all())
     ids = [id_by_phone[r.phone] for r in rows]
-    contacts = Contact.__table__
-    session.execute(
-        insert(events).from_select(
-            columns, select(contacts.c.id, *constants).where(_among(session, contacts.c.id, ids))
-        )
-    )
+    # The events are read from the new ids as given, not looked up in contacts again.
+    new_ids = _rows_table(session, {"id": ids}, {"id": Integer})
+    session.execute(insert(events).from_select(columns, select(new_ids.c.id, *constants)))
     return ids
 
 
@@ -325,12 +322,6 @@ def _is_postgresql(session: Session) -> bool:
 def _dialect_insert(session: Session):
     """The dialect's INSERT, which knows `ON CONFLICT DO NOTHING`."""
     return postgresql.insert if _is_postgresql(session) else sqlite.insert
-
-
-def _among(session: Session, column, ids: list[int]):
-    """`column IN (ids)`, the ids bound as one JSON parameter."""
-    given = _rows_table(session, {"id": ids}, {"id": Integer})
-    return column.in_(select(given.c.id))
 
 
 def _constant(session: Session, column, value):
