@@ -10,19 +10,17 @@ region and no contact: nobody learns from it which MRC holds a number, or its co
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import (
-    JSON,
     Integer,
     String,
     bindparam,
     cast,
-    func,
     insert,
     literal,
     select,
@@ -35,6 +33,7 @@ from sqlalchemy.orm import Session
 from outreach.access import Scope
 from outreach.contacts import upsert_postgres
 from outreach.contacts.consent import OPTED_OUT_STANDS
+from outreach.contacts.json_rows import rows_json, rows_table, table_of_rows
 from outreach.contacts.lists import get_or_create_list
 from outreach.contacts.phones import InvalidPhone, normalise_phone
 from outreach.errors import Conflict
@@ -210,7 +209,7 @@ def mrc_numbers(session: Session) -> frozenset[str]:
 def _existing_by_phone(session: Session, phones: list[str]) -> dict:
     """The contacts already holding these numbers: one index lookup per number."""
     contacts = Contact.__table__
-    given = _rows_table(session, {"phone": phones})
+    given = rows_table(session, {"phone": phones})
     stmt = select(
         contacts.c.id,
         contacts.c.phone,
@@ -255,7 +254,7 @@ def _insert_new(
     id_by_phone = dict(session.execute(new_contacts).all())
     ids = [id_by_phone[r.phone] for r in rows]
     # The events are read from the new ids as given, not looked up in contacts again.
-    new_ids = _rows_table(session, {"id": ids}, {"id": Integer})
+    new_ids = rows_table(session, {"id": ids}, {"id": Integer})
     session.execute(insert(events).from_select(columns, select(new_ids.c.id, *constants)))
     return ids
 
@@ -266,7 +265,7 @@ def _insert_contacts(
     """The INSERT … SELECT … RETURNING (phone, id) of new opted-in contacts, not yet run."""
     contacts = Contact.__table__
     language = region.default_language
-    given = _rows_table(
+    given = rows_table(
         session,
         {
             "phone": [r.phone for r in rows],
@@ -291,37 +290,12 @@ def _insert_contacts(
     return stmt.returning(contacts.c.phone, contacts.c.id)
 
 
-def _rows_table(session: Session, columns: dict[str, list], types: dict | None = None):
-    """Many rows as a table in one statement, from one parameter: a JSON array of rows (each an
-    array), taken apart by `json_array_elements` (PostgreSQL) or `json_each` (SQLite). Columns
-    are text unless `types` names another type for them.
-
-    Binding one JSON text instead of one parameter set per row is what makes the import's writes
-    cheap next to parsing the numbers: JSON is written in C, where an array of text parameters
-    would be quoted element by element in Python (and an object per row built there, too).
-    """
-    types = types or {}
-    rows = json.dumps(list(zip(*columns.values(), strict=True)), ensure_ascii=False)
-    if _is_postgresql(session):
-        each = func.json_array_elements(cast(bindparam(None, rows, type_=String), JSON))
-        value = each.table_valued("value").c.value
-        picked = [
-            cast(value.op("->>")(i), types.get(name, String)).label(name)
-            for i, name in enumerate(columns)
-        ]
-        return select(*picked).subquery()
-    each = func.json_each(bindparam(None, rows, type_=String)).table_valued("value")
-    picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(columns)]
-    return select(*picked).select_from(each).subquery()
-
-
 def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _dialect_insert(session: Session):
-    """The dialect's INSERT, which knows `ON CONFLICT DO NOTHING`."""
-    return postgresql.insert if _is_postgresql(session) else sqlite.insert
+# Each dialect's INSERT, which knows `ON CONFLICT DO NOTHING`.
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _constant(session: Session, column, value):
@@ -367,29 +341,39 @@ def _insert_members(session: Session, pairs: set[tuple[int, int]], *, skip_membe
     if not pairs:
         return
     list_ids, contact_ids = zip(*sorted(pairs), strict=True)
-    given = _rows_table(
-        session,
-        {"list_id": list_ids, "contact_id": contact_ids},
+    insert_members = _members_insert(session.get_bind().dialect.name, skip_members)
+    session.execute(insert_members, {"rows": rows_json(list_ids, contact_ids)})
+
+
+@functools.cache
+def _members_insert(dialect: str, skip_members: bool):
+    """`INSERT INTO list_members` of the (list, contact) rows bound as `rows`, built once: built
+    anew for every chunk, it cost the writer twice what running it does."""
+    given = table_of_rows(
+        dialect,
+        bindparam("rows", type_=String),
+        ("list_id", "contact_id"),
         {"list_id": Integer, "contact_id": Integer},
     )
     # (`WHERE true`: SQLite would read a bare `FROM … ON CONFLICT` as a join's ON.)
     members = select(given.c.list_id, given.c.contact_id).where(true())
-    stmt = _dialect_insert(session)(list_members).from_select(["list_id", "contact_id"], members)
-    session.execute(stmt.on_conflict_do_nothing() if skip_members else stmt)
+    insert_members = _INSERTS[dialect](list_members).from_select(["list_id", "contact_id"], members)
+    return insert_members.on_conflict_do_nothing() if skip_members else insert_members
 
 
 def _list_ids(session: Session, region: Region, names: set[str]) -> dict[str, int]:
     """The region's lists of these names by name, created as needed (a list only comes to be
     when an accepted row names it). Those that exist are read in one query: a chunk names the
     same few lists as the chunk before."""
-    contact_lists = ContactList.__table__
     found = dict(
-        session.execute(
-            select(contact_lists.c.name, contact_lists.c.id).where(
-                contact_lists.c.region_id == region.id, contact_lists.c.name.in_(names)
-            )
-        ).all()
+        session.execute(_LISTS_NAMED, {"region_id": region.id, "names": list(names)}).all()
     )
     for name in names - found.keys():
         found[name] = get_or_create_list(session, region, name).id
     return found
+
+
+_LISTS_NAMED = select(ContactList.name, ContactList.id).where(
+    ContactList.region_id == bindparam("region_id"),
+    ContactList.name.in_(bindparam("names", expanding=True)),
+)

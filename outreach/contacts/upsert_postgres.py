@@ -27,16 +27,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ARRAY, DateTime, Integer, String, bindparam, text
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
 from outreach.models import ConsentAction, ConsentState, Region, utcnow
-
-if TYPE_CHECKING:
-    from outreach.contacts.upsert import ConsentStamp, ContactRow
 
 # A row's fate, as the statement names it.
 CREATED, UPDATED, OPTED_OUT, UNAVAILABLE = "created", "updated", "opted_out", "unavailable"
@@ -101,11 +97,12 @@ def upsert_chunk(
     session: Session,
     scope: Scope,
     region: Region,
-    rows: Sequence[ContactRow],
-    consent: ConsentStamp,
+    rows: Sequence,
+    consent,
     reserved: frozenset[str],
 ) -> list[tuple[int, str, int | None]]:
-    """Write `rows` (distinct phones) in one statement; `(key, fate, contact_id)` per row."""
+    """Write `rows` (`ContactRow`s, distinct phones) with the `ConsentStamp` `consent`, in one
+    statement; `(key, fate, contact_id)` per row."""
     given = json.dumps([(r.key, r.phone, r.language, r.name) for r in rows], ensure_ascii=False)
     now = consent.recorded_at
     params = {
