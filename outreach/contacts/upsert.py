@@ -6,6 +6,11 @@ An opted-out number is reported and left exactly as it is (an opt-out stands).
 A number the caller may not use — a contact of a region outside their scope, or an MRC's own
 hotline or sender number — gets one and the same refusal, `NUMBER_UNAVAILABLE`, which names no
 region and no contact: nobody learns from it which MRC holds a number, or its consent.
+
+Two paths write the same rows (tests/contacts/test_upsert_paths.py compares them). PostgreSQL
+decides and writes a chunk's contacts and opt-in events in one statement (`upsert_postgres`);
+SQLite takes steps: look the numbers up, decide here, insert, update. Both then add the accepted
+rows' list memberships in one statement (two when a chunk also updates contacts).
 """
 
 from __future__ import annotations
@@ -140,7 +145,7 @@ def _upsert_in_one_statement(
     consent: ConsentStamp,
     reserved: frozenset[str],
 ) -> dict[int, RowOutcome]:
-    """PostgreSQL: the rules below, decided and written by one statement (`upsert_postgres`)."""
+    """PostgreSQL: the rules of `_upsert_in_steps`, decided and written by one statement."""
     outcomes = {}
     for key, fate, contact_id in upsert_postgres.upsert_chunk(
         session, scope, region, rows, consent, reserved

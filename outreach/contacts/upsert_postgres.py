@@ -7,8 +7,8 @@ in one statement with data-modifying CTEs, and the rules are the same ones, writ
 1. `given`: the rows, from one JSON parameter (an array of `[key, phone, language, name]`).
 2. `fate`: each row with the contact already holding its number, and what happens to it —
    `unavailable` (an MRC's own number, or a contact of a region the caller may not see; checked
-   first, so the refusal tells nothing about the contact), `created`, `opted_out` (an opt-out
-   stands: reported, left untouched) or `updated`.
+   before the contact's consent, so the refusal tells nothing about it; its id is not returned),
+   `created`, `opted_out` (an opt-out stands: reported, left untouched) or `updated`.
 3. `created` and `opt_ins`: the new opted-in contacts and their opt-in events.
 4. `changed`: the contacts updated (moved to this region; name and language kept unless given).
 
