@@ -5,6 +5,10 @@ forked child the two run on two cores at once. Items come back through a pipe, w
 buffer keeps the child at most an item or two ahead. The child only runs the iterator; it never
 touches the database connections it inherited (its objects are frozen out of the garbage
 collector, so no inherited connection is ever finalised there).
+
+The parent's objects stay frozen too until the reading ends: what the app built (models, routes,
+content, the session) outlives the import, and every full collection of the writer walked all
+of it again — two such walks took a fifth of the writer's time in a 100,000-row import.
 """
 
 from __future__ import annotations
@@ -44,19 +48,23 @@ class ForkedReader(Generic[T]):
         return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
     def __enter__(self) -> Iterator[T]:
-        gc.freeze()
+        gc.freeze()  # until __exit__: in the child for its whole life, here while it reads
         try:
             self._process.start()
-        finally:
+        except BaseException:
             gc.unfreeze()
+            raise
         self._send.close()
         return self._iterate()
 
     def __exit__(self, *_exc) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
-        self._receive.close()
+        try:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._receive.close()
+        finally:
+            gc.unfreeze()
 
     def _iterate(self) -> Iterator[T]:
         while True:

@@ -32,6 +32,7 @@ from outreach.contacts.upsert import (
     UPDATED,
     ConsentStamp,
     ContactRow,
+    mrc_numbers,
     upsert_contacts,
 )
 from outreach.errors import ServiceError
@@ -128,9 +129,10 @@ class ContactImport:
             columns, delimiter = _read_header(text)
             reader = csv.reader(text, delimiter=delimiter)
             parse_row = _RowParser(self.region.country, columns, self.list_names)
+            reserved = mrc_numbers(self.session)  # the MRCs' own numbers, read once per import
             with read_ahead(self._chunks(reader, parse_row)) as chunks:
                 for chunk in chunks:
-                    self._apply(chunk)
+                    self._apply(chunk, reserved)
                     progress.processed_bytes = min(chunk.position, progress.total_bytes)
                     yield progress
             progress.processed_bytes = progress.total_bytes
@@ -188,10 +190,12 @@ class ContactImport:
         chunk.position = self.stream.tell()
         yield chunk
 
-    def _apply(self, chunk: _Chunk) -> None:
+    def _apply(self, chunk: _Chunk, reserved: frozenset[str]) -> None:
         progress = self.progress
         rejections = chunk.rejections
-        outcomes = upsert_contacts(self.session, self.scope, self.region, chunk.rows, self.consent)
+        outcomes = upsert_contacts(
+            self.session, self.scope, self.region, chunk.rows, self.consent, reserved=reserved
+        )
         for outcome in outcomes:
             status = outcome.status
             if status == CREATED:

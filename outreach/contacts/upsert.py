@@ -6,23 +6,26 @@ An opted-out number is reported and left exactly as it is (an opt-out stands).
 A number the caller may not use — a contact of a region outside their scope, or an MRC's own
 hotline or sender number — gets one and the same refusal, `NUMBER_UNAVAILABLE`, which names no
 region and no contact: nobody learns from it which MRC holds a number, or its consent.
+
+Two paths write the same rows (tests/contacts/test_upsert_paths.py compares them). PostgreSQL
+decides and writes a chunk's contacts and opt-in events in one statement (`upsert_postgres`);
+SQLite takes steps: look the numbers up, decide here, insert, update. Both then add the accepted
+rows' list memberships in one statement (two when a chunk also updates contacts).
 """
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import (
-    JSON,
     Integer,
     String,
     bindparam,
     cast,
-    func,
     insert,
     literal,
     select,
@@ -33,7 +36,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.access import Scope
+from outreach.contacts import upsert_postgres
 from outreach.contacts.consent import OPTED_OUT_STANDS
+from outreach.contacts.json_rows import rows_json, rows_table, table_of_rows
 from outreach.contacts.lists import get_or_create_list
 from outreach.contacts.phones import InvalidPhone, normalise_phone
 from outreach.errors import Conflict
@@ -43,6 +48,7 @@ from outreach.models import (
     ConsentEvent,
     ConsentState,
     Contact,
+    ContactList,
     Region,
     list_members,
     utcnow,
@@ -102,12 +108,63 @@ def upsert_contacts(
     region: Region,
     rows: Sequence[ContactRow],
     consent: ConsentStamp,
+    *,
+    reserved: frozenset[str] | None = None,
 ) -> list[RowOutcome]:
-    """Create or update `rows` (distinct phones) in `region`; one outcome per row, in order."""
+    """Create or update `rows` (distinct phones) in `region`; one outcome per row, in order.
+
+    `reserved` is `mrc_numbers(session)` when the caller has it already (an import reads it
+    once, not for every chunk).
+    """
     if not rows:
         return []
+    if reserved is None:
+        reserved = mrc_numbers(session)
+    if _is_postgresql(session):
+        outcomes = _upsert_in_one_statement(session, scope, region, rows, consent, reserved)
+    else:
+        outcomes = _upsert_in_steps(session, scope, region, rows, consent, reserved)
+    _add_to_lists(session, region, rows, outcomes)
+    return [outcomes[row.key] for row in rows]
+
+
+# What each fate named by PostgreSQL's one statement is reported as: (status, reason).
+_FATES = {
+    upsert_postgres.CREATED: (CREATED, None),
+    upsert_postgres.UPDATED: (UPDATED, None),
+    upsert_postgres.OPTED_OUT: (REJECTED, OPTED_OUT_STANDS),
+    upsert_postgres.UNAVAILABLE: (REJECTED, NUMBER_UNAVAILABLE),
+}
+
+
+def _upsert_in_one_statement(
+    session: Session,
+    scope: Scope,
+    region: Region,
+    rows: Sequence[ContactRow],
+    consent: ConsentStamp,
+    reserved: frozenset[str],
+) -> dict[int, RowOutcome]:
+    """PostgreSQL: the rules of `_upsert_in_steps`, decided and written by one statement."""
+    outcomes = {}
+    for key, fate, contact_id in upsert_postgres.upsert_chunk(
+        session, scope, region, rows, consent, reserved
+    ):
+        status, reason = _FATES[fate]
+        outcomes[key] = RowOutcome(key, status, contact_id, reason)
+    return outcomes
+
+
+def _upsert_in_steps(
+    session: Session,
+    scope: Scope,
+    region: Region,
+    rows: Sequence[ContactRow],
+    consent: ConsentStamp,
+    reserved: frozenset[str],
+) -> dict[int, RowOutcome]:
+    """Any database (SQLite's path): look the numbers up, decide here, insert, update."""
     existing = _existing_by_phone(session, [r.phone for r in rows])
-    reserved = mrc_numbers(session)
     outcomes: dict[int, RowOutcome] = {}
     new_rows, changes = [], []
     for row in rows:
@@ -128,8 +185,7 @@ def upsert_contacts(
         outcomes[row.key] = RowOutcome(row.key, CREATED, contact_id)
     if changes:
         session.execute(update(Contact), changes)
-    _add_to_lists(session, region, rows, outcomes)
-    return [outcomes[row.key] for row in rows]
+    return outcomes
 
 
 def _held_outside(current, region: Region, scope: Scope) -> bool:
@@ -158,7 +214,7 @@ def mrc_numbers(session: Session) -> frozenset[str]:
 def _existing_by_phone(session: Session, phones: list[str]) -> dict:
     """The contacts already holding these numbers: one index lookup per number."""
     contacts = Contact.__table__
-    given = _rows_table(session, {"phone": phones})
+    given = rows_table(session, {"phone": phones})
     stmt = select(
         contacts.c.id,
         contacts.c.phone,
@@ -200,22 +256,11 @@ def _insert_new(
     }
     constants = [_constant(session, events.c[name], value) for name, value in event.items()]
     columns = ["contact_id", *event]
-    if _is_postgresql(session):
-        # One statement writes both tables: the events are read from the contacts' RETURNING
-        # rows, not looked up again by id (the foreign key is still checked, row by row).
-        new = new_contacts.cte("new_contacts")
-        opt_ins = insert(events).from_select(columns, select(new.c.id, *constants))
-        written = select(new.c.phone, new.c.id).add_cte(opt_ins.cte("opt_ins"))
-        id_by_phone = dict(session.execute(written).all())
-        return [id_by_phone[r.phone] for r in rows]
     id_by_phone = dict(session.execute(new_contacts).all())
     ids = [id_by_phone[r.phone] for r in rows]
-    contacts = Contact.__table__
-    session.execute(
-        insert(events).from_select(
-            columns, select(contacts.c.id, *constants).where(_among(contacts.c.id, ids))
-        )
-    )
+    # The events are read from the new ids as given, not looked up in contacts again.
+    new_ids = rows_table(session, {"id": ids}, {"id": Integer})
+    session.execute(insert(events).from_select(columns, select(new_ids.c.id, *constants)))
     return ids
 
 
@@ -225,7 +270,7 @@ def _insert_contacts(
     """The INSERT … SELECT … RETURNING (phone, id) of new opted-in contacts, not yet run."""
     contacts = Contact.__table__
     language = region.default_language
-    given = _rows_table(
+    given = rows_table(
         session,
         {
             "phone": [r.phone for r in rows],
@@ -250,43 +295,12 @@ def _insert_contacts(
     return stmt.returning(contacts.c.phone, contacts.c.id)
 
 
-def _rows_table(session: Session, columns: dict[str, list], types: dict | None = None):
-    """Many rows as a table in one statement, from one parameter: a JSON array of rows (each an
-    array), taken apart by `json_array_elements` (PostgreSQL) or `json_each` (SQLite). Columns
-    are text unless `types` names another type for them.
-
-    Binding one JSON text instead of one parameter set per row is what makes the import's writes
-    cheap next to parsing the numbers: JSON is written in C, where an array of text parameters
-    would be quoted element by element in Python (and an object per row built there, too).
-    """
-    types = types or {}
-    rows = json.dumps(list(zip(*columns.values(), strict=True)), ensure_ascii=False)
-    if _is_postgresql(session):
-        each = func.json_array_elements(cast(bindparam(None, rows, type_=String), JSON))
-        value = each.table_valued("value").c.value
-        picked = [
-            cast(value.op("->>")(i), types.get(name, String)).label(name)
-            for i, name in enumerate(columns)
-        ]
-        return select(*picked).subquery()
-    each = func.json_each(bindparam(None, rows, type_=String)).table_valued("value")
-    picked = [func.json_extract(each.c.value, f"$[{i}]").label(n) for i, n in enumerate(columns)]
-    return select(*picked).select_from(each).subquery()
-
-
 def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _dialect_insert(session: Session):
-    """The dialect's INSERT, which knows `ON CONFLICT DO NOTHING`."""
-    return postgresql.insert if _is_postgresql(session) else sqlite.insert
-
-
-def _among(column, values: list):
-    """`column IN (values)` on SQLite, the values bound as one JSON parameter."""
-    each = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
-    return column.in_(select(each.table_valued("value").c.value))
+# Each dialect's INSERT, which knows `ON CONFLICT DO NOTHING`.
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _constant(session: Session, column, value):
@@ -303,32 +317,68 @@ def _add_to_lists(
     session: Session, region: Region, rows: Iterable[ContactRow], outcomes: dict[int, RowOutcome]
 ) -> None:
     """Put each accepted row's contact in its lists, creating lists by name as needed."""
-    list_ids: dict[str, int] = {}
-    pairs: set[tuple[int, int]] = set()
+    accepted = []
     for row in rows:
         outcome = outcomes[row.key]
-        if outcome.status == REJECTED:
-            continue
-        for name in row.list_names:
-            if name not in list_ids:
-                list_ids[name] = get_or_create_list(session, region, name).id
+        if row.list_names and outcome.status != REJECTED:
+            accepted.append((outcome, row.list_names))
+    if not accepted:
+        return
+    list_ids = _list_ids(session, region, {name for _, names in accepted for name in names})
+    joining, rejoining = set(), set()  # (list, contact): contacts new in this chunk, and others
+    for outcome, names in accepted:
+        pairs = joining if outcome.status == CREATED else rejoining
+        for name in names:
             pairs.add((list_ids[name], outcome.contact_id))
+    _insert_members(session, joining, skip_members=False)
+    _insert_members(session, rejoining, skip_members=True)
+
+
+def _insert_members(session: Session, pairs: set[tuple[int, int]], *, skip_members: bool) -> None:
+    """Insert (list, contact) pairs in one statement, in primary-key order.
+
+    The pairs are given as they are: the contacts are not read again (their foreign keys are
+    checked all the same). A contact created in this chunk is in no list yet, so its pairs are
+    inserted plainly. A contact held before may be a member already: `skip_members` skips it by
+    the primary key (`ON CONFLICT DO NOTHING`, one index probe per row, which costs a sixth more
+    than a plain insert); an anti-join against the list would read the whole list every chunk.
+    """
     if not pairs:
         return
-    list_ids_column, contact_ids = zip(*sorted(pairs), strict=True)
-    given = _rows_table(
-        session,
-        {"list_id": list_ids_column, "contact_id": contact_ids},
+    list_ids, contact_ids = zip(*sorted(pairs), strict=True)
+    insert_members = _members_insert(session.get_bind().dialect.name, skip_members)
+    session.execute(insert_members, {"rows": rows_json(list_ids, contact_ids)})
+
+
+@functools.cache
+def _members_insert(dialect: str, skip_members: bool):
+    """`INSERT INTO list_members` of the (list, contact) rows bound as `rows`, built once: built
+    anew for every chunk, it cost the writer twice what running it does."""
+    given = table_of_rows(
+        dialect,
+        bindparam("rows", type_=String),
+        ("list_id", "contact_id"),
         {"list_id": Integer, "contact_id": Integer},
     )
-    # One statement for every list of the chunk, its pairs given as they are: the contacts are
-    # not read again (their foreign keys are checked all the same). A member already in a list
-    # is skipped by its primary key, one index probe per row; an anti-join against the list
-    # would read the whole list again for every chunk.
     # (`WHERE true`: SQLite would read a bare `FROM … ON CONFLICT` as a join's ON.)
     members = select(given.c.list_id, given.c.contact_id).where(true())
-    session.execute(
-        _dialect_insert(session)(list_members)
-        .from_select(["list_id", "contact_id"], members)
-        .on_conflict_do_nothing()
+    insert_members = _INSERTS[dialect](list_members).from_select(["list_id", "contact_id"], members)
+    return insert_members.on_conflict_do_nothing() if skip_members else insert_members
+
+
+def _list_ids(session: Session, region: Region, names: set[str]) -> dict[str, int]:
+    """The region's lists of these names by name, created as needed (a list only comes to be
+    when an accepted row names it). Those that exist are read in one query: a chunk names the
+    same few lists as the chunk before."""
+    found = dict(
+        session.execute(_LISTS_NAMED, {"region_id": region.id, "names": list(names)}).all()
     )
+    for name in names - found.keys():
+        found[name] = get_or_create_list(session, region, name).id
+    return found
+
+
+_LISTS_NAMED = select(ContactList.name, ContactList.id).where(
+    ContactList.region_id == bindparam("region_id"),
+    ContactList.name.in_(bindparam("names", expanding=True)),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 
 import pytest
@@ -310,3 +311,11 @@ def test_a_failure_while_reading_reaches_the_caller_and_keeps_what_was_written(
     db.session.rollback()
     # The chunks committed before the failure stay; re-importing the file completes it.
     assert db.session.scalar(select(func.count()).select_from(Contact)) == 2000
+
+
+def test_the_writer_s_heap_is_out_of_the_collector_s_reach_only_while_the_child_reads():
+    assert gc.get_freeze_count() == 0
+    with forked_reader.ForkedReader(iter(["first", "second"])) as items:
+        assert gc.get_freeze_count() > 0  # full collections skip what the app built
+        assert list(items) == ["first", "second"]
+    assert gc.get_freeze_count() == 0
