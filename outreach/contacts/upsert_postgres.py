@@ -11,6 +11,9 @@ in one statement with data-modifying CTEs, and the rules are the same ones, writ
    `created`, `opted_out` (an opt-out stands: reported, left untouched) or `updated`.
 3. `created` and `opt_ins`: the new opted-in contacts and their opt-in events.
 4. `changed`: the contacts updated (moved to this region; name and language kept unless given).
+   Its WHERE checks consent again: a person who opts out while the statement waits for their
+   row is re-read when the row is free (PostgreSQL re-checks an UPDATE's WHERE on the newest
+   version of a row it waited for), left untouched, and reported as an opt-out that stands.
 
 It answers `(key, fate, contact_id)` per row. List memberships stay with the caller, which
 creates a list only when an accepted row names it.
@@ -76,12 +79,18 @@ changed AS (
     UPDATE contacts
     SET region_id = :region_id, name = coalesce(fate.name, contacts.name),
         language = coalesce(fate.language, contacts.language), updated_at = :updated_at
-    FROM fate WHERE fate.fate = 'updated' AND contacts.id = fate.contact_id
+    FROM fate
+    WHERE fate.fate = 'updated' AND contacts.id = fate.contact_id
+      AND contacts.consent <> :opted_out
+    RETURNING contacts.id
 )
 -- A refusal names no contact: its id never leaves the database.
-SELECT fate.key, fate.fate,
+SELECT fate.key,
+       CASE WHEN fate.fate = 'updated' AND changed.id IS NULL THEN 'opted_out' ELSE fate.fate END,
        CASE WHEN fate.fate <> 'unavailable' THEN coalesce(fate.contact_id, created.id) END
-FROM fate LEFT JOIN created ON created.phone = fate.phone
+FROM fate
+LEFT JOIN created ON created.phone = fate.phone
+LEFT JOIN changed ON changed.id = fate.contact_id
 """
 ).bindparams(
     bindparam("reserved", type_=ARRAY(String)),

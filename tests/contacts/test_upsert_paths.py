@@ -6,16 +6,21 @@ opt-out that stands, a contact of a region out of scope and an MRC's own number.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from outreach.access import Scope
 from outreach.contacts import upsert
 from outreach.contacts.service import change_consent
 from outreach.contacts.upsert import (
     NUMBER_UNAVAILABLE,
+    OPTED_OUT_STANDS,
+    REJECTED,
     ConsentStamp,
     ContactRow,
     upsert_contacts,
@@ -25,6 +30,7 @@ from outreach.models import (
     ConsentAction,
     ConsentChannel,
     ConsentEvent,
+    ConsentState,
     Contact,
     ContactList,
     Region,
@@ -171,3 +177,58 @@ def test_the_one_statement_writes_what_the_steps_write(app, region, make_user, m
     in_steps = _written(_write_chunk(region, make_user))
 
     assert in_one_statement == in_steps
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="two transactions at once on one row: PostgreSQL's (SQLite has one writer)",
+)
+def test_an_opt_out_made_while_the_chunk_waits_for_the_row_stands(app, region):
+    everyone, islamabad = Scope.everything(), region("pk-isb")
+    stamp = ConsentStamp(channel=ConsentChannel.WEB, source="earlier sign-up", at=GIVEN_AT)
+    upsert_contacts(db.session, everyone, islamabad, [ContactRow(1, KEPT, "ur", "Amina")], stamp)
+    db.session.commit()
+    person = db.session.execute(select(Contact.id).where(Contact.phone == KEPT)).scalar_one()
+    islamabad_id, dushanbe = islamabad.id, region("tj-dyu").id
+    db.session.remove()
+
+    outcome, engine = {}, db.engine
+
+    def import_chunk():
+        with Session(engine) as importing:
+            mrc = importing.get(Region, dushanbe)
+            row = ContactRow(2, KEPT, "tg", "Moved by the import")
+            outcome["row"] = upsert_contacts(importing, everyone, mrc, [row], stamp)[0]
+            importing.commit()
+
+    importer = threading.Thread(target=import_chunk)
+    with Session(engine) as stopping:  # the person replies STOP: the row is locked until commit
+        change_consent(
+            stopping, everyone, person, ConsentAction.OPT_OUT, ConsentChannel.SMS, "STOP"
+        )
+        stopping.flush()
+        importer.start()
+        _wait_until_a_statement_waits_for_a_lock()
+        stopping.commit()
+    importer.join(30)
+
+    assert (outcome["row"].status, outcome["row"].reason) == (REJECTED, OPTED_OUT_STANDS)
+    after = db.session.get(Contact, person)
+    assert (after.consent, after.region_id, after.name) == (
+        ConsentState.OPTED_OUT,
+        islamabad_id,
+        "Amina",
+    )
+
+
+def _wait_until_a_statement_waits_for_a_lock() -> None:
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with db.engine.connect() as watcher:
+        for _ in range(300):
+            if watcher.execute(waiting).scalar_one():
+                return
+            time.sleep(0.02)
+    raise AssertionError("the import never waited for the row the opt-out holds")
