@@ -41,3 +41,16 @@ def read_wav(data: bytes) -> tuple[int, int, int, int]:
     """(channels, sample width, rate, frames) of a PCM WAV file."""
     with wave.open(io.BytesIO(data), "rb") as wav:
         return wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()
+
+
+def upload(key, seconds: float = 1.0, storage: str | None = None):
+    """An upload of a `seconds` tone for a (topic, prompt, language), stored and committed."""
+    from outreach.extensions import db
+    from outreach.models import utcnow
+    from outreach.voice.recordings import store_recording
+
+    recording = store_recording(
+        db.session, key, wav_bytes(seconds), user_id=None, now=utcnow(), storage=storage
+    )
+    db.session.commit()
+    return recording

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audio_samples import wav_bytes
+from audio_samples import upload
 from sqlalchemy import func, select
 from support import counted
 from voice_campaigns import as_voice
@@ -16,7 +16,6 @@ from outreach.models import (
     Response,
     utcnow,
 )
-from outreach.voice.recordings import store_recording
 
 
 def _presses(call_id):
@@ -92,14 +91,6 @@ def test_the_next_prompt_plays_its_upload_in_the_callers_language_read_with_the_
         heard = walker.press(heard, "")
     assert heard.spoken == [("play", f"http://localhost/audio/{goodbye_ur.sha256}.wav")]
     assert heard.hangup
-
-
-def upload(key, seconds=1.0):
-    recording = store_recording(
-        db.session, key, wav_bytes(seconds), user_id=None, now=utcnow(), storage=None
-    )
-    db.session.commit()
-    return recording
 
 
 def test_back_at_the_start_replays_the_start(
@@ -212,7 +203,6 @@ def test_an_opt_out_by_sms_during_the_call_ends_the_menu(
 
 def test_the_guard_is_in_the_insert(voice_menus, voice_campaign, make_contact, make_call):
     """The consent read at the start of a request is no promise: the INSERT checks again."""
-    from outreach.models import utcnow
     from outreach.voice.keypress import read_call, record_key
 
     contact = make_contact()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from audio_samples import wav_bytes
+from audio_samples import upload
 from sqlalchemy import func, select
 
 from outreach.campaigns.fanout import audience_filter
 from outreach.extensions import db
-from outreach.models import Call, CallbackRequest, ConsentState, Contact, Response, utcnow
-from outreach.voice.recordings import store_recording
+from outreach.models import Call, CallbackRequest, ConsentState, Contact, Response
 
 HOTLINE = "/webhooks/twilio/voice"
 
@@ -79,14 +78,6 @@ def test_uploads_play_at_every_step_of_a_new_callers_hotline_call(
     assert heard.spoken == [played(voice_menus.TOPIC, "intro", "ru")]
     heard = walker.press(heard, "9")
     assert heard.spoken[0] == played("common", "callback_requested", "ru")
-
-
-def upload(key):
-    recording = store_recording(
-        db.session, key, wav_bytes(), user_id=None, now=utcnow(), storage=None
-    )
-    db.session.commit()
-    return recording
 
 
 def test_a_known_caller_hears_their_language_at_once(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from audio_samples import wav_bytes
+from audio_samples import upload, wav_bytes
 from sqlalchemy import select
 from support import count_rows
 
@@ -19,14 +19,6 @@ VALUES = {"mrc_name": "MRC Osh", "mrc_phone": "+996 3222 12345"}
 
 def config(app, provider="simulator", **extra):
     return {**app.config, "OUTREACH_PROVIDER": provider, **extra}
-
-
-def upload(key, seconds=1.0, storage=None):
-    recording = store_recording(
-        db.session, key, wav_bytes(seconds), user_id=None, now=utcnow(), storage=storage
-    )
-    db.session.commit()
-    return recording
 
 
 def test_tts_languages_default_to_english_and_russian(app):
