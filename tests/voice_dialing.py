@@ -15,6 +15,21 @@ from outreach.messaging.twilio_provider import TwilioProvider
 from outreach.models import Call, CallAttempt, Campaign, CampaignStatus
 from outreach.voice.dialer import Dialer
 
+# Every prompt a call of the shipped irregular-migration menu may play, written out: the launch
+# check's list of what is missing is compared with it, not with the code's own reckoning.
+MIGRATION_PROMPTS = [
+    ("irregular-migration", "start"),
+    ("irregular-migration", "safe_ways"),
+    ("irregular-migration", "fake_agents"),
+    ("irregular-migration", "voicemail"),
+    ("common", "not_understood"),
+    ("common", "callback_requested"),
+    ("common", "opt_out_confirm"),
+    ("common", "opted_out"),
+    ("common", "opt_out_cancelled"),
+    ("common", "goodbye"),
+]
+
 _workers = itertools.count(1)
 
 

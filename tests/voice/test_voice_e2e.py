@@ -20,7 +20,14 @@ from datetime import timedelta
 from audio_samples import wav_bytes
 from sqlalchemy import select
 from support import MORNING
-from voice_dialing import Clock, calls_by_phone, place_due, twilio_dialer, voice_campaign
+from voice_dialing import (
+    MIGRATION_PROMPTS,
+    Clock,
+    calls_by_phone,
+    place_due,
+    twilio_dialer,
+    voice_campaign,
+)
 from walker import Walker
 
 from outreach.campaigns.scheduling import fire_due_campaigns
@@ -37,18 +44,6 @@ from outreach.models import (
 )
 
 TOPIC = "irregular-migration"
-PROMPTS = [
-    (TOPIC, "start"),
-    (TOPIC, "safe_ways"),
-    (TOPIC, "fake_agents"),
-    (TOPIC, "voicemail"),
-    ("common", "not_understood"),
-    ("common", "callback_requested"),
-    ("common", "opt_out_confirm"),
-    ("common", "opted_out"),
-    ("common", "opt_out_cancelled"),
-    ("common", "goodbye"),
-]
 HIV_WORDS = re.compile(r"hiv|aids|вич|спид", re.IGNORECASE)
 
 
@@ -68,7 +63,8 @@ def test_launch_is_refused_with_the_exact_missing_list_then_allowed_after_upload
     assert created.status_code == 201, created.get_json()
     # English and Russian have text-to-speech voices; the shipped Urdu placeholders do not count.
     expected = [
-        {"language": "ur", "topic": topic, "prompt": name} for topic, name in sorted(PROMPTS)
+        {"language": "ur", "topic": topic, "prompt": name}
+        for topic, name in sorted(MIGRATION_PROMPTS)
     ]
     assert created.get_json()["prompts"]["missing"] == expected
     launch = f"/api/v1/campaigns/{created.get_json()['id']}/launch"

@@ -10,7 +10,7 @@ import pytest
 from audio_samples import wav_bytes
 from sqlalchemy import func, select
 from support import MORNING
-from voice_dialing import voice_campaign
+from voice_dialing import MIGRATION_PROMPTS, voice_campaign
 
 from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.content import get_topic
@@ -19,18 +19,6 @@ from outreach.models import Call, CallStatus, Campaign, CampaignStatus, utcnow
 from outreach.voice.prompt_library import upload_prompt
 
 TOPIC = "irregular-migration"
-PROMPTS = [
-    (TOPIC, "start"),
-    (TOPIC, "safe_ways"),
-    (TOPIC, "fake_agents"),
-    (TOPIC, "voicemail"),
-    ("common", "not_understood"),
-    ("common", "callback_requested"),
-    ("common", "opt_out_confirm"),
-    ("common", "opted_out"),
-    ("common", "opt_out_cancelled"),
-    ("common", "goodbye"),
-]
 
 
 def _text(response) -> str:
@@ -176,7 +164,9 @@ def test_the_summary_lists_the_audience_by_language_and_exactly_the_missing_prom
     assert [n for _lang, n in rows] == ["1", "1", "2"]  # en, ru, ur
     assert "Urdu" in rows[2][0]
     # English and Russian speak through text-to-speech; Urdu needs a recording of every prompt.
-    assert _missing_on_page(page) == sorted(f"ur/{topic}/{name}" for topic, name in PROMPTS)
+    assert _missing_on_page(page) == sorted(
+        f"ur/{topic}/{name}" for topic, name in MIGRATION_PROMPTS
+    )
     assert "10 prompts without audio" in page
     link = f"/voice/prompts?topic={TOPIC}&amp;language=ur#start"
     assert link in response_html(client, campaign)
@@ -197,7 +187,7 @@ def test_launch_is_refused_while_a_prompt_lacks_audio_then_allowed(
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).status == CampaignStatus.DRAFT
 
-    for topic, name in PROMPTS[:-1]:
+    for topic, name in MIGRATION_PROMPTS[:-1]:
         upload_prompt(
             db.session,
             (topic, name, "ur"),
