@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from support import MORNING
 
+from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
 from outreach.messaging.dispatcher import DispatchSettings
+from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.messaging.twilio_provider import TwilioProvider
 from outreach.models import Call, CallAttempt, Campaign, CampaignStatus
 from outreach.voice.dialer import Dialer
@@ -100,3 +102,18 @@ def attempts_of(call: Call) -> list[CallAttempt]:
             select(CallAttempt).where(CallAttempt.call_id == call.id).order_by(CallAttempt.number)
         ).scalars()
     )
+
+
+def ring_through_the_simulator(app, region, worker_id: str, **campaign) -> None:
+    """Fire a voice campaign of Osh due at MORNING and place its calls with the simulator
+    provider: each rings on the phone simulator until someone answers it."""
+    voice_campaign(region, regions=("kg-osh",), **campaign)
+    fire_due_campaigns(db.session, MORNING)
+    db.session.commit()
+    provider = SimulatorProvider(app.config, deliver=in_process_delivery(app))
+    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
+    dialer = Dialer(sessions, provider, app.config, clock=Clock(), worker_id=worker_id)
+    dialer.heartbeat()
+    place_due(dialer)
+    provider.flush()
+    db.session.expire_all()

@@ -5,33 +5,19 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
-from support import MORNING
-from voice_dialing import Clock, place_due, voice_campaign
+from voice_dialing import ring_through_the_simulator
 
-from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.content import message_values
 from outreach.content.render import render_text
 from outreach.extensions import db
-from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import Call, CallbackRequest, CallStatus
 from outreach.voice.catalog import find_prompt
-from outreach.voice.dialer import Dialer
 
 PASSWORD = "correct horse battery"  # what the `make_user` fixture gives every user
 
 
 def _place_the_call(app, region, person) -> Call:
-    voice_campaign(region, regions=("kg-osh",), name="Safe migration by phone")
-    fire_due_campaigns(db.session, MORNING)
-    db.session.commit()
-    provider = SimulatorProvider(app.config, deliver=in_process_delivery(app))
-    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
-    dialer = Dialer(sessions, provider, app.config, clock=Clock(), worker_id="browser")
-    dialer.heartbeat()
-    place_due(dialer)
-    provider.flush()
-    db.session.expire_all()
+    ring_through_the_simulator(app, region, "browser", name="Safe migration by phone")
     return db.session.execute(select(Call)).scalar_one()
 
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 from support import MORNING
-from voice_dialing import Clock, place_due, voice_campaign
+from voice_dialing import ring_through_the_simulator
 
-from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
 from outreach.messaging import simulated_calls
 from outreach.messaging.simulated_calls import Ringing, read_screen
@@ -25,7 +23,6 @@ from outreach.models import (
     Contact,
     Response,
 )
-from outreach.voice.dialer import Dialer
 from outreach.voice.simulated import ringing_calls, transcript
 
 BASE = "http://localhost"
@@ -52,16 +49,7 @@ def _ringing_call(app, region, hotline_region, make_contact, language="ky", mach
     """A voice campaign's call placed with the simulator provider, ringing at the contact."""
     hotline_region("kg-osh", "menu", "+996312000000")
     person = make_contact("kg-osh", phone="+996555123456", language=language)
-    voice_campaign(region, regions=("kg-osh",), machine=machine)
-    fire_due_campaigns(db.session, MORNING)
-    db.session.commit()
-    provider = SimulatorProvider(app.config, deliver=in_process_delivery(app))
-    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
-    dialer = Dialer(sessions, provider, app.config, clock=Clock(), worker_id="simulated")
-    dialer.heartbeat()
-    place_due(dialer)
-    provider.flush()
-    db.session.expire_all()
+    ring_through_the_simulator(app, region, "simulated", machine=machine)
     [found] = ringing_calls(db.session, person.phone, app.config)
     return person, found
 

@@ -8,15 +8,11 @@ import re
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
-from support import MORNING
 from twilio.request_validator import RequestValidator
-from voice_dialing import Clock, place_due, voice_campaign
+from voice_dialing import ring_through_the_simulator
 
-from outreach.campaigns.scheduling import fire_due_campaigns
 from outreach.extensions import db
 from outreach.messaging.provider import webhook_auth_token
-from outreach.messaging.simulator import SimulatorProvider, in_process_delivery
 from outreach.models import (
     AuditEvent,
     Call,
@@ -27,7 +23,6 @@ from outreach.models import (
     Contact,
     Response,
 )
-from outreach.voice.dialer import Dialer
 
 
 def _text(response) -> str:
@@ -46,16 +41,7 @@ def ringing(app, region, voice_menus, hotline_region, make_contact):
     """A voice campaign's call to an Osh contact, placed with the simulator and ringing."""
     hotline_region("kg-osh", "menu", "+996312000000")
     person = make_contact("kg-osh", phone="+996555123456", language="ky", name="Айгуль")
-    voice_campaign(region, regions=("kg-osh",), name="Safe migration by phone")
-    fire_due_campaigns(db.session, MORNING)
-    db.session.commit()
-    provider = SimulatorProvider(app.config, deliver=in_process_delivery(app))
-    sessions = sessionmaker(bind=db.engine, expire_on_commit=False)
-    dialer = Dialer(sessions, provider, app.config, clock=Clock(), worker_id="web-simulated")
-    dialer.heartbeat()
-    place_due(dialer)
-    provider.flush()
-    db.session.expire_all()
+    ring_through_the_simulator(app, region, "web-simulated", name="Safe migration by phone")
     call = db.session.execute(select(Call)).scalar_one()
     assert call.status == CallStatus.RINGING
     return person, call
