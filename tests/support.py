@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import event, func, select
@@ -67,3 +68,19 @@ def counted():
 def count_rows(model, *where) -> int:
     """How many rows of `model` (those matching `where`) the test's database holds."""
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@contextlib.contextmanager
+def served_over_http(app, name: str = "live-server"):
+    """The app served by werkzeug in a thread (a request per thread) for the block; its URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

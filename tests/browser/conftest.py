@@ -7,10 +7,9 @@ browser tests skip — unless `CI` is set, where a missing browser is a failure.
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
+from support import served_over_http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,15 +27,8 @@ CHROMIUM_ARGS = [
 def live_server(app):
     """The test app (same database, CSRF on) served by werkzeug in a thread; its base URL."""
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served_over_http(app, "live-server") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
+from support import served_over_http
 
 from outreach.accounts.service import create_token
 from outreach.extensions import db
@@ -23,15 +23,8 @@ BISHKEK = ZoneInfo("Asia/Bishkek")
 @pytest.fixture
 def live_url(app):
     """The test app served over real HTTP by werkzeug in a thread (a request per thread)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="callback-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with served_over_http(app, "callback-server") as url:
+        yield url
 
 
 def test_ten_claims_over_real_http_one_wins_the_others_are_told_who(
