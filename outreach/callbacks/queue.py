@@ -30,9 +30,8 @@ from outreach.models import (
     Role,
     User,
 )
+from outreach.models.callback import OPEN_STATUSES
 from outreach.pagination import Page, paginate
-
-ACTIVE = (CallbackStatus.OPEN, CallbackStatus.CLAIMED)
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,7 @@ def _narrow(stmt, filters: QueueFilters, now: datetime):
     status = CallbackRequest.status
     live_claim = and_(status == CallbackStatus.CLAIMED, CallbackRequest.claim_expires_at > now)
     if not filters.status:
-        stmt = stmt.where(status.in_(ACTIVE))
+        stmt = stmt.where(status.in_(OPEN_STATUSES))
     elif filters.status == CallbackStatus.OPEN:
         expires = CallbackRequest.claim_expires_at
         expired = and_(status == CallbackStatus.CLAIMED, or_(expires.is_(None), expires <= now))
@@ -195,7 +194,7 @@ def _item(scope: Scope, request, contact: Contact, region: Region, now: datetime
         claimed_by_id=holder,
         claim_expires_at=request.claim_expires_at if holder else None,
         waiting_working_minutes=waited,
-        overdue=status in ACTIVE and waited > region.callback_target_hours * 60,
+        overdue=status in OPEN_STATUSES and waited > region.callback_target_hours * 60,
         outcome=request.outcome,
         held_by_reader=holds_claim_on(scope, holder),
     )

@@ -27,9 +27,7 @@ from outreach.models import (
     CallbackStatus,
     Contact,
 )
-from outreach.models.callback import OPEN_WHERE
-
-OPEN_STATUSES = (CallbackStatus.OPEN, CallbackStatus.CLAIMED)
+from outreach.models.callback import OPEN_STATUSES, OPEN_WHERE
 
 
 @dataclass(frozen=True)

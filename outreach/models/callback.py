@@ -36,6 +36,10 @@ class CallbackStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# A request someone is still waiting on; `OPEN_WHERE` says the same in SQL, for the indexes.
+OPEN_STATUSES = (CallbackStatus.OPEN, CallbackStatus.CLAIMED)
+
+
 class CallbackChannel(enum.StrEnum):
     SMS = "sms"
     IVR = "ivr"
